@@ -1,0 +1,51 @@
+# The two commands: `make run` starts the whole system on its embedded defaults, `make test` passes every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+GEN_STAMP := gen/.stamp
+PROTOS := $(shell find protos -name '*.proto')
+
+.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench clean
+
+run: setup gen
+	$(PY) -m cveval_devstack
+
+test: setup gen proto-lint lint typecheck
+	$(PY) -m pytest
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev]"
+	$(PY) tools/write_pth.py
+	touch $(STAMP)
+
+gen: $(GEN_STAMP)
+
+$(GEN_STAMP): $(PROTOS) tools/gen_protos.py $(STAMP)
+	$(PY) tools/gen_protos.py
+	touch $(GEN_STAMP)
+
+proto-lint: gen
+	$(VENV)/bin/buf lint
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+typecheck: setup gen
+	$(VENV)/bin/mypy libs services tools tests
+
+unit: setup gen
+	$(PY) -m pytest tests/unit
+
+integration: setup gen
+	$(PY) -m pytest tests/integration
+
+e2e: setup gen
+	$(PY) -m pytest tests/e2e
+
+clean:
+	rm -rf gen build .mypy_cache .pytest_cache .ruff_cache

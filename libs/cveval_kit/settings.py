@@ -1,0 +1,55 @@
+"""Process settings from `CVEVAL_*` environment variables (documented in the README's table)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CVEVAL_", extra="ignore")
+
+    database_url: str = Field(default="", description="postgresql+asyncpg:// URL; empty starts embedded PostgreSQL")
+    nats_url: str = Field(default="", description="nats:// URL; empty starts an embedded nats-server")
+    db_pool_size: int = 10
+    db_max_overflow: int = 5
+    db_pool_timeout_s: float = 10.0
+
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = 50051
+    grpc_max_message_bytes: int = 32 * 1024 * 1024
+    grpc_shutdown_grace_s: float = 10.0
+    metrics_port: int = Field(default=0, description="Prometheus /metrics port; 0 disables")
+    http_port: int = Field(default=8080, description="where Envoy serves the REST API")
+
+    upload_addr: str = "127.0.0.1:50051"
+    job_addr: str = "127.0.0.1:50052"
+    result_addr: str = "127.0.0.1:50053"
+    gateway_addr: str = "127.0.0.1:50054"
+
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, description="per-file upload limit")
+
+    worker_concurrency: int = 4
+    worker_max_deliver: int = 5
+    worker_ack_wait_s: float = 120.0
+    worker_retry_delay_s: float = 2.0
+    jobs_stream: str = "CVEVAL_JOBS"
+    jobs_subject: str = "cveval.jobs.evaluate"
+    events_subject_prefix: str = "cveval.events.jobs"
+    worker_durable: str = "evaluation-worker"
+
+    llm_base_url: str = Field(default="", description="OpenAI-compatible base URL; empty uses the offline engine")
+    llm_api_key: str = ""
+    llm_chat_model: str = "openrouter/auto"
+    llm_embed_model: str = "text-embedding-3-small"
+    llm_timeout_s: float = 60.0
+    llm_max_connections: int = 32
+
+    log_level: str = "INFO"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

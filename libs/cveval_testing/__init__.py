@@ -1,0 +1,1 @@
+"""Test and benchmark helpers shared by the suites (never imported by production code)."""

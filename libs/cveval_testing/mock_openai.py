@@ -1,0 +1,298 @@
+"""A real OpenAI-compatible HTTP server on loopback, for tests and benchmarks.
+
+An asyncio HTTP/1.1 server (keep-alive, Content-Length bodies) on its own thread and event loop, so it serves
+while the code under test blocks or runs its own loop. Its behaviour is switchable at run time: latency, a share
+of 500s, the next N answers failing with a given status (429 carries Retry-After), malformed JSON. It counts and
+records every request. Run standalone with `python -m cveval_testing.mock_openai --port N`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import random
+import signal
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 411: "Length Required", 429: "Too Many Requests",
+            500: "Internal Server Error", 503: "Service Unavailable"}
+_MAX_BODY = 64 * 1024 * 1024
+
+
+@dataclass
+class MockMode:
+    latency_s: float = 0.0
+    error_rate: float = 0.0  # share of requests answered 500, drawn from a seeded RNG (reproducible runs)
+    fail_next: int = 0  # the next N requests answer `fail_status`
+    fail_status: int = 500
+    retry_after_s: float | None = None  # sent with 429s as `retry-after-ms` and a rounded-up `Retry-After`
+    malformed: bool = False  # 200 with a body that is not JSON
+    reply: str | None = None  # chat content; None echoes the last user message
+    dims: int = 64
+    reverse_embeddings: bool = True  # answer in reverse order so clients must sort by `index`
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def keep_alive(self) -> bool:
+        return self.headers.get("connection", "").lower() != "close"
+
+
+def hash_vector(text: str, dims: int) -> list[float]:
+    """A unit vector that depends only on the text: the same input always embeds the same way."""
+    seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+    rng = random.Random(seed)
+    values = [rng.gauss(0.0, 1.0) for _ in range(dims)]
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    return [v / norm for v in values]
+
+
+class MockOpenAI:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = 1234) -> None:
+        self.host = host
+        self.port = port
+        self._seed = seed
+        self._lock = threading.Lock()
+        self._mode = MockMode()
+        self._rng = random.Random(seed)
+        self._recorded: list[Recorded] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+
+    # -- control (any thread) --------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def start(self) -> str:
+        if self._thread is not None:
+            return self.base_url
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(target=loop.run_forever, name="mock-openai", daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._listen(), loop).result(timeout=10)
+        return self.base_url
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        # A stuck shutdown must not hang the test session; the loop is stopped regardless.
+        with contextlib.suppress(TimeoutError):
+            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+        self._loop = self._thread = None
+
+    def set_mode(self, **changes: Any) -> None:
+        """Change behaviour, e.g. set_mode(fail_next=1, fail_status=429, retry_after_s=0.2)."""
+        with self._lock:
+            self._mode = dataclasses.replace(self._mode, **changes)
+
+    def reset(self) -> None:
+        """Default behaviour, empty counters, and the same random sequence as a fresh server."""
+        with self._lock:
+            self._mode = MockMode()
+            self._rng = random.Random(self._seed)
+            self._recorded.clear()
+
+    @property
+    def requests(self) -> list[Recorded]:
+        with self._lock:
+            return list(self._recorded)
+
+    @property
+    def request_count(self) -> int:
+        with self._lock:
+            return len(self._recorded)
+
+    def count(self, path_suffix: str) -> int:
+        with self._lock:
+            return sum(1 for r in self._recorded if r.path.endswith(path_suffix))
+
+    # -- server (the mock's own loop) ------------------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(self._connection, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        # Keep-alive connections outlive server.close() on Python 3.11; end them so no task is left pending.
+        for task in list(self._connections):
+            task.cancel()
+        if self._connections:
+            await asyncio.wait(self._connections, timeout=5)
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections.add(task)
+        try:
+            while True:
+                request = await _read_request(reader)
+                if request is None:
+                    break
+                status, headers, body = await self._answer(request)
+                _write_response(writer, status, headers, body, request.keep_alive)
+                await writer.drain()
+                if not request.keep_alive:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            pass
+        except asyncio.CancelledError:
+            # Only _shutdown cancels these tasks; ending quietly avoids Python 3.11's streams callback
+            # logging a cancelled connection task as an error.
+            pass
+        finally:
+            if task is not None:
+                self._connections.discard(task)
+            writer.close()
+
+    async def _answer(self, request: _Request) -> tuple[int, dict[str, str], bytes]:
+        try:
+            payload = json.loads(request.body) if request.body else {}
+        except ValueError:
+            payload = None
+        with self._lock:
+            mode = self._mode
+            failure = 0
+            if mode.fail_next > 0:
+                self._mode = dataclasses.replace(mode, fail_next=mode.fail_next - 1)
+                failure = mode.fail_status
+            elif mode.error_rate > 0 and self._rng.random() < mode.error_rate:
+                failure = 500
+            self._recorded.append(Recorded(request.method, request.path, dict(request.headers), payload))
+        if mode.latency_s > 0:
+            await asyncio.sleep(mode.latency_s)
+        if failure:
+            return _failure(failure, mode)
+        if payload is None or (request.method == "POST" and not isinstance(payload, dict)):
+            return _json(400, {"error": {"message": "the body is not a JSON object", "type": "invalid_request_error"}})
+        if mode.malformed:
+            return 200, {"content-type": "application/json"}, b'{"choices": [{"message": '
+        if request.method == "POST" and request.path.endswith("/chat/completions"):
+            return _json(200, _chat(payload, mode))
+        if request.method == "POST" and request.path.endswith("/embeddings"):
+            return _json(200, _embeddings(payload, mode))
+        if request.method == "GET" and request.path.endswith("/models"):
+            return _json(200, {"object": "list", "data": [{"id": "mock-chat", "object": "model"}]})
+        return _json(404, {"error": {"message": f"no route for {request.method} {request.path}"}})
+
+
+def _chat(payload: dict[str, Any], mode: MockMode) -> dict[str, Any]:
+    messages = payload.get("messages") or []
+    prompt = " ".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
+    users = [str(m.get("content", "")) for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    content = mode.reply if mode.reply is not None else (users[-1] if users else "")
+    return {
+        "id": "chatcmpl-mock",
+        "object": "chat.completion",
+        "model": payload.get("model", "mock-chat"),
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": len(content.split()),
+                  "total_tokens": len(prompt.split()) + len(content.split())},
+    }
+
+
+def _embeddings(payload: dict[str, Any], mode: MockMode) -> dict[str, Any]:
+    raw = payload.get("input", [])
+    texts = [raw] if isinstance(raw, str) else [str(t) for t in raw]
+    data = [{"object": "embedding", "index": i, "embedding": hash_vector(t, mode.dims)} for i, t in enumerate(texts)]
+    if mode.reverse_embeddings:
+        data.reverse()
+    tokens = sum(len(t.split()) for t in texts)
+    return {"object": "list", "model": payload.get("model", "mock-embed"), "data": data,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+
+def _failure(status: int, mode: MockMode) -> tuple[int, dict[str, str], bytes]:
+    headers: dict[str, str] = {}
+    if status == 429 and mode.retry_after_s is not None:
+        headers["retry-after"] = str(math.ceil(mode.retry_after_s))
+        headers["retry-after-ms"] = str(int(mode.retry_after_s * 1000))
+    code, body_headers, body = _json(status, {"error": {"message": f"mock failure {status}", "type": "mock_error"}})
+    return code, {**body_headers, **headers}, body
+
+
+def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
+    return status, {"content-type": "application/json"}, json.dumps(body).encode()
+
+
+async def _read_request(reader: asyncio.StreamReader) -> _Request | None:
+    line = await reader.readline()
+    if not line.strip():
+        return None
+    method, target, _version = line.decode("latin-1").split(" ", 2)
+    headers: dict[str, str] = {}
+    while True:
+        raw = await reader.readline()
+        if raw in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = raw.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        raise ValueError("chunked request bodies are not supported by the mock")
+    length = int(headers.get("content-length", "0"))
+    if length > _MAX_BODY:
+        raise ValueError("request body too large")
+    body = await reader.readexactly(length) if length else b""
+    return _Request(method.upper(), target.split("?", 1)[0], headers, body)
+
+
+def _write_response(
+    writer: asyncio.StreamWriter, status: int, headers: dict[str, str], body: bytes, keep_alive: bool
+) -> None:
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
+    all_headers = {**headers, "content-length": str(len(body)), "connection": "keep-alive" if keep_alive else "close"}
+    lines += [f"{name}: {value}" for name, value in all_headers.items()]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m cveval_testing.mock_openai")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 500")
+    parser.add_argument("--reply", default=None, help="chat content (default: echo the last user message)")
+    args = parser.parse_args()
+    mock = MockOpenAI(args.host, args.port)
+    mock.set_mode(latency_s=args.latency, error_rate=args.error_rate, reply=args.reply)
+    print(mock.start(), flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    mock.stop()
+
+
+if __name__ == "__main__":
+    main()

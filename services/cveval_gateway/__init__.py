@@ -1,0 +1,1 @@
+"""The ai-gateway service: the only door to the models (chat completions and embeddings)."""

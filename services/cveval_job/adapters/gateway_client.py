@@ -1,0 +1,63 @@
+"""The ai-gateway, reached through its generated stub; also the scorers' ChatPort."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import grpc
+
+from cveval.aigateway.v1 import aigateway_pb2, aigateway_pb2_grpc
+from cveval_job.scoring.ports import ChatReply
+from cveval_kit import errors
+
+_RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    vectors: list[tuple[float, ...]]
+    model: str
+    prompt_tokens: int
+
+
+class GatewayClient:
+    def __init__(self, channel: grpc.aio.Channel, timeout_s: float = 60.0) -> None:
+        self.stub = aigateway_pb2_grpc.AiGatewayServiceStub(channel)
+        self.timeout_s = timeout_s
+
+    async def embed(self, texts: Sequence[str]) -> Embeddings:
+        try:
+            response = await self.stub.Embed(aigateway_pb2.EmbedRequest(texts=list(texts)), timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _translate(exc, "embedding") from exc
+        vectors = [tuple(v.values) for v in response.vectors]
+        if len(vectors) != len(texts):
+            raise errors.Unavailable("the ai-gateway returned the wrong number of vectors", code="BAD_GATEWAY_RESPONSE")
+        return Embeddings(vectors, response.model, int(response.usage.prompt_tokens))
+
+    async def chat(
+        self, messages: Sequence[tuple[str, str]], *, json_schema: str | None, temperature: float, seed: int | None
+    ) -> ChatReply:
+        request = aigateway_pb2.ChatRequest(
+            messages=[aigateway_pb2.ChatMessage(role=r, content=c) for r, c in messages],
+            temperature=temperature,
+            json_schema=json_schema or "",
+            seed=seed or 0,
+        )
+        try:
+            response = await self.stub.Chat(request, timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _translate(exc, "chat") from exc
+        return ChatReply(
+            content=response.content,
+            model=response.model,
+            prompt_tokens=int(response.usage.prompt_tokens),
+            completion_tokens=int(response.usage.completion_tokens),
+        )
+
+
+def _translate(exc: grpc.aio.AioRpcError, what: str) -> errors.ServiceError:
+    if exc.code() in _RETRYABLE:
+        return errors.Unavailable(f"ai-gateway {what} unavailable: {exc.details()}", code="AI_UNAVAILABLE")
+    return errors.InvalidArgument(f"ai-gateway rejected the {what} request: {exc.details()}", code="AI_REJECTED")

@@ -1,0 +1,37 @@
+"""The job queue on NATS JetStream, and job status events on core NATS."""
+
+from __future__ import annotations
+
+import json
+
+from nats.aio.client import Client as NatsClient
+
+from cveval_kit import jetstream
+from cveval_kit.settings import Settings
+from cveval_kit.telemetry import inject_headers
+
+
+class JetStreamJobQueue:
+    def __init__(self, nc: NatsClient, settings: Settings) -> None:
+        self.nc = nc
+        self.js = nc.jetstream()
+        self.settings = settings
+
+    async def ensure_stream(self) -> None:
+        await jetstream.ensure_stream(self.js, self.settings.jobs_stream, [self.settings.jobs_subject])
+
+    async def publish(self, job_id: str) -> None:
+        payload = json.dumps({"job_id": job_id}).encode()
+        await jetstream.publish(self.js, self.settings.jobs_subject, payload, msg_id=f"evaluate-{job_id}")
+
+
+class StatusEvents:
+    """Status changes for watchers (the result service's WatchResult). Best effort: watchers also re-read."""
+
+    def __init__(self, nc: NatsClient, subject_prefix: str) -> None:
+        self.nc = nc
+        self.prefix = subject_prefix
+
+    async def publish(self, job_id: str, status: str, error_code: str = "", error_message: str = "") -> None:
+        body = {"id": job_id, "status": status, "error": {"code": error_code, "message": error_message}}
+        await self.nc.publish(f"{self.prefix}.{job_id}", json.dumps(body).encode(), headers=inject_headers({}))

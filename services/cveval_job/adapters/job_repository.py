@@ -1,0 +1,141 @@
+"""PostgreSQL repository for jobs: idempotent creation, guarded state changes, keyset listing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cveval_job.adapters.tables import jobs
+from cveval_job.domain.jobs import COMPLETED, FAILED, PROCESSING, QUEUED, Job
+
+
+def _row_to_job(row: Any) -> Job:
+    m = row._mapping
+    return Job(
+        id=m["id"],
+        status=m["status"],
+        cv_id=m["cv_id"],
+        project_id=m["project_id"],
+        vacancy_id=m["vacancy_id"],
+        attempts=m["attempts"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        error_code=m["error_code"],
+        error_message=m["error_message"],
+        idempotency_key=m["idempotency_key"],
+        request_hash=m["request_hash"],
+    )
+
+
+class JobRepository:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def create(
+        self,
+        *,
+        job_id: str,
+        cv_id: str,
+        project_id: str,
+        vacancy_id: str,
+        idempotency_key: str | None,
+        request_hash: str,
+    ) -> tuple[Job, bool]:
+        """Insert a queued job; with a key already taken, return the stored job and False instead."""
+        now = datetime.now(UTC)
+        values = dict(
+            id=job_id,
+            status=QUEUED,
+            cv_id=cv_id,
+            project_id=project_id,
+            vacancy_id=vacancy_id,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            attempts=0,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self.sessions.begin() as session:
+            stmt = insert(jobs).values(**values)
+            if idempotency_key is not None:
+                stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+            row = (await session.execute(stmt.returning(*jobs.c))).one_or_none()
+            if row is not None:
+                return _row_to_job(row), True
+            existing = (await session.execute(select(jobs).where(jobs.c.idempotency_key == idempotency_key))).one()
+            return _row_to_job(existing), False
+
+    async def get(self, job_id: str) -> Job | None:
+        async with self.sessions() as session:
+            row = (await session.execute(select(jobs).where(jobs.c.id == job_id))).one_or_none()
+        return None if row is None else _row_to_job(row)
+
+    async def get_by_key(self, idempotency_key: str) -> Job | None:
+        async with self.sessions() as session:
+            row = (await session.execute(select(jobs).where(jobs.c.idempotency_key == idempotency_key))).one_or_none()
+        return None if row is None else _row_to_job(row)
+
+    async def page(self, *, status: str | None, limit: int, after: tuple[datetime, str] | None) -> list[Job]:
+        query = select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit)
+        if status:
+            query = query.where(jobs.c.status == status)
+        if after is not None:
+            created, last_id = after
+            query = query.where(
+                or_(jobs.c.created_at < created, and_(jobs.c.created_at == created, jobs.c.id < last_id))
+            )
+        async with self.sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [_row_to_job(r) for r in rows]
+
+    async def mark_published(self, job_id: str) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.published_at.is_(None))
+                .values(published_at=datetime.now(UTC))
+            )
+
+    async def unpublished(self, older_than: timedelta, limit: int = 100) -> list[str]:
+        cutoff = datetime.now(UTC) - older_than
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(jobs.c.id)
+                .where(jobs.c.published_at.is_(None), jobs.c.created_at < cutoff)
+                .order_by(jobs.c.created_at)
+                .limit(limit)
+            )
+        return [r[0] for r in rows]
+
+    async def start(self, job_id: str) -> Job | None:
+        """Move a queued (or redelivered processing) job to processing; None when it is finished or unknown."""
+        async with self.sessions.begin() as session:
+            row = (
+                await session.execute(
+                    update(jobs)
+                    .where(jobs.c.id == job_id, jobs.c.status.in_((QUEUED, PROCESSING)))
+                    .values(status=PROCESSING, attempts=jobs.c.attempts + 1, updated_at=datetime.now(UTC))
+                    .returning(*jobs.c)
+                )
+            ).one_or_none()
+        return None if row is None else _row_to_job(row)
+
+    async def complete(self, job_id: str) -> bool:
+        return await self._finish(job_id, COMPLETED, None, None)
+
+    async def fail(self, job_id: str, code: str, message: str) -> bool:
+        return await self._finish(job_id, FAILED, code, message)
+
+    async def _finish(self, job_id: str, status: str, code: str | None, message: str | None) -> bool:
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.status.in_((QUEUED, PROCESSING)))
+                .values(status=status, error_code=code, error_message=message, updated_at=datetime.now(UTC))
+                .returning(jobs.c.id)
+            )
+            return result.one_or_none() is not None

@@ -1,0 +1,69 @@
+"""The job service's tables, in its own `job` schema (shared by the API process and its workers)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+SCHEMA = "job"
+metadata = MetaData(schema=SCHEMA)
+
+vacancies = Table(
+    "vacancies",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("job_description", Text, nullable=False),
+    Column("study_case_brief", Text, nullable=False),
+    Column("scoring_rubric", Text, nullable=False, server_default=""),
+    Column("cv_rubric", JSON, nullable=False),
+    Column("project_rubric", JSON, nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+vacancy_chunks = Table(
+    "vacancy_chunks",
+    metadata,
+    Column("id", String(160), primary_key=True),
+    Column("vacancy_id", String(64), ForeignKey(f"{SCHEMA}.vacancies.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("embed_model", String(200), nullable=False),
+    Column("embedding", ARRAY(Float), nullable=False),
+    Index("ix_vacancy_chunks_vacancy_model", "vacancy_id", "embed_model"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("cv_id", String(36), nullable=False),
+    Column("project_id", String(36), nullable=False),
+    Column("vacancy_id", String(64), ForeignKey(f"{SCHEMA}.vacancies.id"), nullable=False),
+    Column("idempotency_key", String(255), nullable=True, unique=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("error_code", String(64), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("trace_context", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Index("ix_jobs_created_id", "created_at", "id"),
+    Index("ix_jobs_status_created_id", "status", "created_at", "id"),
+)

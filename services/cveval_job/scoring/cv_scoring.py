@@ -1,0 +1,155 @@
+"""Offline CV assessment: each CV rubric parameter scored 1..5 from evidence the scorer can point to."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from cveval_job.scoring.evidence import (
+    Achievement,
+    collaboration_signals,
+    quantified_achievements,
+    seniority_signals,
+    years_of_experience,
+)
+from cveval_job.scoring.experience import ExperienceEvidence
+from cveval_job.scoring.job_profile import JobProfile, Unit, job_profile
+from cveval_job.scoring.scales import ACHIEVEMENT_BANDS, KEYWORD_BANDS, KIND_BANDS, SHARE_BANDS, band, count, names
+from cveval_job.scoring.skills import default_lexicon, expand_skills, extract_skills
+from cveval_job.scoring.text import content_stems, shorten
+
+__all__ = ["CV_ALIASES", "CvAssessment", "JobProfile", "assess_cv", "job_profile", "known_key"]
+
+OPTIONAL_WEIGHT: Final = 0.5
+BROAD_WEIGHT: Final = 0.5
+# Broad skills ("communication", "software development") are named by almost every posting: they count, but less.
+_BROAD: Final = frozenset({"soft", "general"})
+
+
+@dataclass(frozen=True)
+class CvAssessment:
+    scores: dict[str, int]
+    evidence: dict[str, tuple[str, ...]]
+    found_skills: tuple[str, ...]
+    missing_skills: tuple[str, ...]
+    experience: ExperienceEvidence
+    achievements: tuple[Achievement, ...]
+    collaboration: tuple[str, ...]
+    flags: tuple[str, ...]
+
+
+def _unit_name(unit: Unit, have: frozenset[str]) -> str:
+    """A satisfied group is named by what the CV has; a missing one by its alternatives ("aws/azure/gcp")."""
+    present = sorted(unit & have)
+    return "/".join(present or sorted(unit))
+
+
+def _technical(cv: str, job: JobProfile) -> tuple[int, tuple[str, ...], list[str], list[str], list[str]]:
+    if job.uses_keywords:
+        present = job.keywords & content_stems(cv)
+        share = len(present) / len(job.keywords) if job.keywords else 0.0
+        note = f"job names few known skills; {len(present)}/{len(job.keywords)} of its keywords appear in the CV"
+        # Stems are not names a reader would recognise, so no skill list is reported in this mode.
+        return band(share, KEYWORD_BANDS), (note,), [], [], ["jd_skills_unrecognized"]
+    have = expand_skills(extract_skills(cv))
+    found_core = [_unit_name(u, have) for u in job.core if u & have]
+    found_opt = [_unit_name(u, have) for u in job.optional if u & have]
+    missing = [_unit_name(u, have) for u in job.core if not u & have]
+    categories = default_lexicon().categories
+
+    def weight(unit: Unit, base: float) -> float:
+        return base * (BROAD_WEIGHT if all(categories.get(s) in _BROAD for s in unit) else 1.0)
+
+    units = [(u, weight(u, 1.0)) for u in job.core] + [(u, weight(u, OPTIONAL_WEIGHT)) for u in job.optional]
+    share = sum(w for u, w in units if u & have) / sum(w for _, w in units)
+    evidence = [f"found {len(found_core)}/{len(job.core)} required skills: {names(found_core) or 'none'}"]
+    if missing:
+        evidence.append(f"missing: {names(missing)}")
+    if found_opt:
+        evidence.append(f"nice-to-have found: {names(found_opt, 5)}")
+    return band(share, SHARE_BANDS), tuple(evidence), found_core + found_opt, missing, []
+
+
+def _experience(cv: str, job: JobProfile, today: date) -> tuple[int, tuple[str, ...], ExperienceEvidence]:
+    exp = years_of_experience(cv, today, job.is_relevant)
+    need = job.required_years
+    if exp.relevant_years <= 0:
+        score = 2 if exp.total_years > 0 else 1  # the guide's 2: "experience in unrelated work only"
+    else:
+        ratio = exp.relevant_years / need if need else 2.0
+        score = 5 if ratio >= 1.5 else 4 if ratio >= 1.0 else 3 if ratio >= 0.6 else 2
+    seniority = seniority_signals(cv)
+    if seniority and exp.relevant_years >= 0.6 * need and score < 5:
+        score += 1  # senior or lead responsibility on top of the years
+    asked = f"{need:g}+ asked" if job.years_stated else f"{need:g}+ assumed (job states none)"
+    evidence = [f"~{exp.relevant_years:g} years relevant, {exp.total_years:g} total ({asked})"]
+    if seniority:
+        evidence.append(f"seniority: {names(seniority, 4)}")
+    return score, tuple(evidence), exp
+
+
+def _achievements(cv: str, job: JobProfile) -> tuple[int, tuple[str, ...], list[Achievement]]:
+    items = quantified_achievements(cv, job.is_relevant)
+    points = sum(a.points for a in items)
+    measured = sum(1 for a in items if a.has_metric)
+    related = sum(a.relevant for a in items)
+    evidence = [f"{count(len(items), 'achievement statement')}, {measured} measured, {related} related to the job"]
+    ranked = sorted(items, key=lambda a: -a.points)  # stable: ties keep document order
+    evidence += [f'"{shorten(a.text, 90)}"' for a in ranked[:2]]
+    return band(points, ACHIEVEMENT_BANDS), tuple(evidence), items
+
+
+def _fit(cv: str) -> tuple[int, tuple[str, ...], list[str]]:
+    signals = collaboration_signals(cv)
+    if not signals:
+        return 1, ("no collaboration or teamwork signals found",), []
+    shown = [f'{k.replace("_", " ")} ("{v}")' for k, v in list(signals.items())[:4]]
+    evidence = (f"{count(len(signals), 'kind')} of collaboration signals", "; ".join(shown))
+    return band(len(signals), KIND_BANDS), evidence, list(signals)
+
+
+# Rubric keys this scorer knows, and words that map a custom rubric's keys onto them.
+CV_ALIASES: Final = {
+    "technical_skills": ("skill", "technical", "stack", "competenc"),
+    "experience_level": ("experience", "seniority", "years"),
+    "relevant_achievements": ("achievement", "impact", "result", "accomplish"),
+    "cultural_fit": ("cultur", "collab", "team", "fit", "communication", "soft"),
+}
+
+
+def known_key(key: str, label: str, aliases: dict[str, tuple[str, ...]]) -> str | None:
+    """The built-in parameter a rubric key stands for: exact key first, then words in the key or label."""
+    if key in aliases:
+        return key
+    hay = f"{key} {label}".lower()
+    votes = Counter(k for k, words in aliases.items() for w in words if w in hay)
+    return votes.most_common(1)[0][0] if votes else None
+
+
+def assess_cv(cv: str, job: JobProfile, today: date) -> CvAssessment:
+    tech, tech_ev, found, missing, flags = _technical(cv, job)
+    exp_score, exp_ev, exp = _experience(cv, job, today)
+    ach_score, ach_ev, items = _achievements(cv, job)
+    fit_score, fit_ev, kinds = _fit(cv)
+    return CvAssessment(
+        scores={
+            "technical_skills": tech,
+            "experience_level": exp_score,
+            "relevant_achievements": ach_score,
+            "cultural_fit": fit_score,
+        },
+        evidence={
+            "technical_skills": tech_ev,
+            "experience_level": exp_ev,
+            "relevant_achievements": ach_ev,
+            "cultural_fit": fit_ev,
+        },
+        found_skills=tuple(found),
+        missing_skills=tuple(missing),
+        experience=exp,
+        achievements=tuple(items),
+        collaboration=tuple(kinds),
+        flags=tuple(flags),
+    )

@@ -1,0 +1,178 @@
+"""The job service's use cases: accept evaluations idempotently, report and list jobs. No gRPC here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from cveval_job.adapters.job_repository import JobRepository
+from cveval_job.adapters.vacancy_repository import VacancyRepository
+from cveval_job.domain.idempotency import (
+    IdempotencyConflict,
+    InvalidIdempotencyKey,
+    check_replay,
+    normalize_key,
+    request_hash,
+)
+from cveval_job.domain.jobs import STATUSES, Job
+from cveval_job.domain.pagination import InvalidPageToken, clamp_page_size, decode_token, encode_token
+from cveval_job.ports import DocumentCatalog, JobQueue
+from cveval_job.scoring.errors import RubricError
+from cveval_job.scoring.model import Vacancy
+from cveval_job.scoring.rubrics import default_vacancy, vacancy_from_texts
+from cveval_kit import errors
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EvaluateCommand:
+    cv_id: str
+    project_id: str
+    job_title: str = ""
+    vacancy_id: str = ""
+    job_description: str = ""
+    study_case_brief: str = ""
+    scoring_rubric: str = ""
+
+
+class JobApplication:
+    def __init__(
+        self, jobs: JobRepository, vacancies: VacancyRepository, documents: DocumentCatalog, queue: JobQueue
+    ) -> None:
+        self.jobs = jobs
+        self.vacancies = vacancies
+        self.documents = documents
+        self.queue = queue
+
+    async def install_default_vacancy(self) -> Vacancy:
+        vacancy = default_vacancy()
+        await self.vacancies.add(vacancy)
+        return vacancy
+
+    async def evaluate(self, cmd: EvaluateCommand, idempotency_key: str = "") -> Job:
+        cmd = EvaluateCommand(**{k: v.strip() for k, v in asdict(cmd).items()})
+        if not cmd.cv_id or not cmd.project_id:
+            raise errors.InvalidArgument("cv_id and project_id are required")
+        try:
+            key = normalize_key(idempotency_key)
+        except InvalidIdempotencyKey as exc:
+            raise errors.InvalidArgument(str(exc)) from exc
+        fingerprint = request_hash(asdict(cmd))
+        if key is not None:
+            # A replay is judged against the request the key first came with, before anything else.
+            stored = await self.jobs.get_by_key(key)
+            if stored is not None:
+                return await self._replay(stored, fingerprint)
+        await self._check_documents(cmd)
+        vacancy = await self._resolve_vacancy(cmd)
+        job, created = await self.jobs.create(
+            job_id=str(uuid.uuid4()),
+            cv_id=cmd.cv_id,
+            project_id=cmd.project_id,
+            vacancy_id=vacancy.id,
+            idempotency_key=key,
+            request_hash=fingerprint,
+        )
+        if not created:  # a concurrent request with the same key won the insert
+            return await self._replay(job, fingerprint)
+        await self._publish(job.id)
+        return job
+
+    async def _replay(self, stored: Job, fingerprint: str) -> Job:
+        try:
+            check_replay(stored.request_hash, fingerprint)
+        except IdempotencyConflict as exc:
+            raise errors.Conflict(str(exc), code="IDEMPOTENCY_CONFLICT") from exc
+        return stored
+
+    async def get(self, job_id: str) -> Job:
+        job = await self.jobs.get(job_id) if _is_uuid(job_id) else None
+        if job is None:
+            raise errors.NotFound(f"job {job_id!r} not found")
+        return job
+
+    async def list(self, status: str, page_size: int, page_token: str) -> tuple[list[Job], str]:
+        status = status.strip().lower()
+        if status and status not in STATUSES:
+            raise errors.InvalidArgument(f"status must be one of {', '.join(STATUSES)}")
+        try:
+            limit = clamp_page_size(page_size)
+            after = decode_token(page_token) if page_token else None
+        except (ValueError, InvalidPageToken) as exc:
+            raise errors.InvalidArgument(str(exc)) from exc
+        page = await self.jobs.page(status=status or None, limit=limit + 1, after=after)
+        if len(page) > limit:
+            last = page[limit - 1]
+            return page[:limit], encode_token(last.created_at, last.id)
+        return page, ""
+
+    async def republish_pending(self, older_than: timedelta = timedelta(seconds=5)) -> int:
+        """The outbox relay: publish jobs whose publish failed or whose process died before publishing."""
+        ids = await self.jobs.unpublished(older_than)
+        for job_id in ids:
+            await self._publish(job_id)
+        return len(ids)
+
+    async def _publish(self, job_id: str) -> None:
+        try:
+            await self.queue.publish(job_id)
+        except Exception:
+            # The job is stored; the relay publishes it later. The caller still gets its id.
+            log.warning("publishing job %s failed; the relay will retry", job_id, exc_info=True)
+            return
+        await self.jobs.mark_published(job_id)
+
+    async def _check_documents(self, cmd: EvaluateCommand) -> None:
+        cv_kind, project_kind = await asyncio.gather(
+            self.documents.kind_of(cmd.cv_id), self.documents.kind_of(cmd.project_id)
+        )
+        for field, kind, expected in (("cv_id", cv_kind, "cv"), ("project_id", project_kind, "project")):
+            value = getattr(cmd, field)
+            if kind is None:
+                raise errors.NotFound(f"{field} {value!r}: no such document", code="DOCUMENT_NOT_FOUND")
+            if kind != expected:
+                raise errors.InvalidArgument(
+                    f"{field} {value!r} is a {kind} document, expected a {expected} document", code="WRONG_KIND"
+                )
+
+    async def _resolve_vacancy(self, cmd: EvaluateCommand) -> Vacancy:
+        if cmd.vacancy_id:
+            found = await self.vacancies.get(cmd.vacancy_id)
+            if found is None:
+                raise errors.NotFound(f"vacancy {cmd.vacancy_id!r} not found", code="VACANCY_NOT_FOUND")
+            return found
+        if cmd.job_description or cmd.study_case_brief or cmd.scoring_rubric:
+            default = default_vacancy()
+            try:
+                vacancy = vacancy_from_texts(
+                    cmd.job_description or default.job_description,
+                    cmd.study_case_brief or default.study_case_brief,
+                    cmd.scoring_rubric or None,
+                )
+            except (RubricError, ValueError) as exc:
+                raise errors.InvalidArgument(f"inline vacancy: {exc}") from exc
+            await self.vacancies.add(vacancy)
+            return vacancy
+        if cmd.job_title:
+            found = await self.vacancies.find_by_title(cmd.job_title)
+            if found is None:
+                raise errors.NotFound(
+                    f"no vacancy titled {cmd.job_title!r}; pass vacancy_id, inline texts, or omit job_title "
+                    "for the default vacancy",
+                    code="VACANCY_NOT_FOUND",
+                )
+            return found
+        stored = await self.vacancies.get(default_vacancy().id)
+        return stored if stored is not None else await self.install_default_vacancy()
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

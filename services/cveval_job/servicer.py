@@ -1,0 +1,70 @@
+"""gRPC servicer of JobService: translates messages and delegates to JobApplication."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cveval.job.v1 import job_pb2, job_pb2_grpc
+from cveval_job.domain.jobs import Job
+from cveval_job.service import EvaluateCommand, JobApplication
+
+IDEMPOTENCY_METADATA_KEY = "idempotency-key"
+
+
+def job_to_proto(job: Job) -> job_pb2.Job:
+    created, updated = Timestamp(), Timestamp()
+    created.FromDatetime(job.created_at)
+    updated.FromDatetime(job.updated_at)
+    error = None
+    if job.error_code:
+        error = job_pb2.JobError(code=job.error_code, message=job.error_message or "")
+    return job_pb2.Job(
+        id=job.id,
+        status=job.status,
+        cv_id=job.cv_id,
+        project_id=job.project_id,
+        vacancy_id=job.vacancy_id,
+        error=error,
+        attempts=job.attempts,
+        created_at=created,
+        updated_at=updated,
+    )
+
+
+def _metadata_value(context: grpc.aio.ServicerContext, key: str) -> str:
+    for item in context.invocation_metadata() or ():
+        if item.key.lower() == key:
+            value = item.value
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return ""
+
+
+class JobServicer(job_pb2_grpc.JobServiceServicer):
+    def __init__(self, app: JobApplication) -> None:
+        self.app = app
+
+    async def Evaluate(
+        self, request: job_pb2.EvaluateRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.EvaluateResponse:
+        key = _metadata_value(context, IDEMPOTENCY_METADATA_KEY) or request.idempotency_key
+        command = EvaluateCommand(
+            cv_id=request.cv_id,
+            project_id=request.project_id,
+            job_title=request.job_title,
+            vacancy_id=request.vacancy_id,
+            job_description=request.job_description,
+            study_case_brief=request.study_case_brief,
+            scoring_rubric=request.scoring_rubric,
+        )
+        job = await self.app.evaluate(command, key)
+        return job_pb2.EvaluateResponse(id=job.id, status=job.status)
+
+    async def GetJob(self, request: job_pb2.GetJobRequest, context: grpc.aio.ServicerContext) -> job_pb2.GetJobResponse:
+        return job_pb2.GetJobResponse(job=job_to_proto(await self.app.get(request.id)))
+
+    async def ListJobs(
+        self, request: job_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.ListJobsResponse:
+        jobs, token = await self.app.list(request.status, request.page_size, request.page_token)
+        return job_pb2.ListJobsResponse(jobs=[job_to_proto(j) for j in jobs], next_page_token=token)

@@ -1,0 +1,144 @@
+"""One evaluation: fetch the texts, retrieve the vacancy context per stage, score, and say how it was made."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from opentelemetry import trace
+
+from cveval_job.adapters.gateway_client import GatewayClient
+from cveval_job.adapters.upload_client import UploadClient
+from cveval_job.adapters.vacancy_repository import VacancyRepository
+from cveval_job.domain.jobs import Job
+from cveval_job.domain.retrieval import EmbeddedChunk, RetrievalEmpty, Retrieved, rank
+from cveval_job.scoring.chunking import chunk_document, rubric_chunks
+from cveval_job.scoring.model import Chunk, Evaluation, ScoringInput, Vacancy
+from cveval_job.scoring.ports import Scorer
+from cveval_kit import errors
+
+tracer = trace.get_tracer(__name__)
+
+QUERY_WINDOW_CHARS = 1200
+MAX_QUERY_WINDOWS = 8
+TOP_K = 6
+
+
+class PermanentFailure(Exception):
+    """The job cannot succeed by retrying (missing document, empty text, unusable vacancy, invalid scores)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Outcome:
+    evaluation: Evaluation
+    vacancy: Vacancy
+    embed_model: str
+    retrieved: list[Retrieved]
+    step_ms: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def _step(name: str, timings: dict[str, float]) -> Iterator[None]:
+    started = time.perf_counter()
+    with tracer.start_as_current_span(f"evaluate.{name}"):
+        yield
+    timings[name] = round((time.perf_counter() - started) * 1000, 2)
+
+
+def query_windows(text: str) -> list[str]:
+    """Spread query windows over the whole document so retrieval sees more than its first page."""
+    text = " ".join(text.split())
+    windows = [text[i : i + QUERY_WINDOW_CHARS] for i in range(0, len(text), QUERY_WINDOW_CHARS)]
+    if len(windows) <= MAX_QUERY_WINDOWS:
+        return windows
+    step = len(windows) / MAX_QUERY_WINDOWS
+    return [windows[int(i * step)] for i in range(MAX_QUERY_WINDOWS)]
+
+
+def reference_chunks(vacancy: Vacancy) -> list[Chunk]:
+    return [
+        *chunk_document("job_description", vacancy.job_description, vacancy.id),
+        *chunk_document("study_case_brief", vacancy.study_case_brief, vacancy.id),
+        *rubric_chunks(vacancy.cv_rubric, vacancy.id),
+        *rubric_chunks(vacancy.project_rubric, vacancy.id),
+    ]
+
+
+class Evaluator:
+    def __init__(
+        self, documents: UploadClient, vacancies: VacancyRepository, gateway: GatewayClient, scorer: Scorer
+    ) -> None:
+        self.documents = documents
+        self.vacancies = vacancies
+        self.gateway = gateway
+        self.scorer = scorer
+
+    async def run(self, job: Job) -> Outcome:
+        timings: dict[str, float] = {}
+        with _step("fetch_documents", timings):
+            cv_text, project_text = await asyncio.gather(
+                self._text(job.cv_id, "cv"), self._text(job.project_id, "project")
+            )
+            vacancy = await self.vacancies.get(job.vacancy_id)
+            if vacancy is None:
+                raise PermanentFailure("VACANCY_NOT_FOUND", f"vacancy {job.vacancy_id!r} no longer exists")
+        with _step("embed_queries", timings):
+            cv_queries, project_queries = query_windows(cv_text), query_windows(project_text)
+            embedded = await self.gateway.embed([*cv_queries, *project_queries])
+            cv_vectors = embedded.vectors[: len(cv_queries)]
+            project_vectors = embedded.vectors[len(cv_queries) :]
+        with _step("reference_chunks", timings):
+            chunks = await self._embedded_reference(vacancy, embedded.model)
+        with _step("retrieve", timings):
+            try:
+                cv_hits = rank(cv_vectors, chunks, "cv", TOP_K)
+                project_hits = rank(project_vectors, chunks, "project", TOP_K)
+            except RetrievalEmpty as exc:
+                raise PermanentFailure("RETRIEVAL_EMPTY", str(exc)) from exc
+        scoring_input = ScoringInput(
+            cv_text=cv_text,
+            project_text=project_text,
+            vacancy=vacancy,
+            cv_context=tuple(Chunk(h.chunk.id, h.chunk.source, h.chunk.text) for h in cv_hits),
+            project_context=tuple(Chunk(h.chunk.id, h.chunk.source, h.chunk.text) for h in project_hits),
+        )
+        with _step("score", timings):
+            evaluation = await self.scorer.score(scoring_input)
+        return Outcome(evaluation, vacancy, embedded.model, [*cv_hits, *project_hits], timings)
+
+    async def _text(self, document_id: str, expected_kind: str) -> str:
+        found = await self.documents.text_of(document_id)
+        if found is None:
+            raise PermanentFailure("DOCUMENT_NOT_FOUND", f"{expected_kind} document {document_id!r} not found")
+        kind, text = found
+        if kind != expected_kind:
+            raise PermanentFailure("WRONG_KIND", f"document {document_id!r} is a {kind} document")
+        if not text.strip():
+            raise PermanentFailure("EMPTY_TEXT", f"the {expected_kind} document has no usable text")
+        return text
+
+    async def _embedded_reference(self, vacancy: Vacancy, model: str) -> list[EmbeddedChunk]:
+        """Reference chunks are embedded once per (vacancy, model) and kept with the vacancy."""
+        stored = await self.vacancies.chunks(vacancy.id, model)
+        if stored:
+            return stored
+        chunks = reference_chunks(vacancy)
+        if not chunks:
+            raise PermanentFailure("RETRIEVAL_EMPTY", f"vacancy {vacancy.id!r} has no reference text")
+        embedded = await self.gateway.embed([c.text for c in chunks])
+        if embedded.model != model:
+            # The gateway switched models between calls (a fallback): keep vectors of one space together.
+            raise errors.Unavailable(
+                "the embedding model changed during the evaluation", code="EMBEDDING_MODEL_CHANGED"
+            )
+        rows = [EmbeddedChunk(c.id, c.source, c.text, v) for c, v in zip(chunks, embedded.vectors, strict=True)]
+        await self.vacancies.save_chunks(vacancy.id, model, rows)
+        return await self.vacancies.chunks(vacancy.id, model)

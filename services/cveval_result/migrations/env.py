@@ -1,0 +1,4 @@
+from cveval_kit.migrations import run_env
+from cveval_result.adapters.tables import SCHEMA, metadata
+
+run_env(metadata, SCHEMA)

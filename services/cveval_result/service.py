@@ -1,0 +1,103 @@
+"""The result service's use cases: store once, show a job's state, follow it until it ends."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from cveval.result.v1 import result_pb2
+from cveval_kit import errors
+from cveval_result.adapters.events import Wakeups
+from cveval_result.adapters.job_client import JobClient
+from cveval_result.adapters.repository import ResultRepository
+
+TERMINAL = frozenset({"completed", "failed"})
+# Events wake watchers at once; this re-read interval only bounds the delay if an event is lost.
+WATCH_RECHECK_S = 2.0
+
+
+class StatusEvents(Protocol):
+    def subscribe(self, job_id: str) -> AbstractAsyncContextManager[Wakeups]: ...
+
+
+@dataclass(frozen=True)
+class ResultView:
+    id: str
+    status: str
+    result: result_pb2.EvaluationResult | None = None
+    error_code: str = ""
+    error_message: str = ""
+
+
+def validate_result(result: result_pb2.EvaluationResult) -> None:
+    if not (math.isfinite(result.cv_match_rate) and 0.0 <= result.cv_match_rate <= 1.0):
+        raise errors.InvalidArgument("cv_match_rate must be within 0..1")
+    if not (math.isfinite(result.project_score) and 1.0 <= result.project_score <= 5.0):
+        raise errors.InvalidArgument("project_score must be within 1..5")
+    if not result.breakdown:
+        raise errors.InvalidArgument("a result needs its rubric breakdown")
+    for item in result.breakdown:
+        if not 1 <= item.score <= 5:
+            raise errors.InvalidArgument(f"breakdown score of {item.parameter} must be within 1..5")
+    if not (result.cv_feedback.strip() and result.project_feedback.strip() and result.overall_summary.strip()):
+        raise errors.InvalidArgument("feedback and summary must not be empty")
+
+
+class ResultApplication:
+    def __init__(self, results: ResultRepository, jobs: JobClient, events: StatusEvents) -> None:
+        self.results = results
+        self.jobs = jobs
+        self.events = events
+
+    async def store(self, job_id: str, result: result_pb2.EvaluationResult) -> bool:
+        if not _is_uuid(job_id):
+            raise errors.InvalidArgument("job_id must be a job id")
+        validate_result(result)
+        return await self.results.add(
+            job_id,
+            result.SerializeToString(deterministic=True),
+            result.cv_match_rate,
+            result.project_score,
+            result.provenance.scorer,
+        )
+
+    async def view(self, job_id: str) -> ResultView:
+        if not _is_uuid(job_id):
+            raise errors.NotFound(f"job {job_id!r} not found")
+        payload = await self.results.get(job_id)
+        if payload is not None:
+            return ResultView(job_id, "completed", result_pb2.EvaluationResult.FromString(payload))
+        state = await self.jobs.state(job_id)
+        if state is None:
+            raise errors.NotFound(f"job {job_id!r} not found")
+        if state.status == "completed":
+            # The worker stores the result before it marks the job completed, so this is a read race: re-read.
+            payload = await self.results.get(job_id)
+            if payload is not None:
+                return ResultView(job_id, "completed", result_pb2.EvaluationResult.FromString(payload))
+            return ResultView(job_id, "processing")
+        return ResultView(job_id, state.status, None, state.error_code, state.error_message)
+
+    async def watch(self, job_id: str) -> AsyncIterator[ResultView]:
+        last = await self.view(job_id)  # fails fast with NOT_FOUND before subscribing
+        async with self.events.subscribe(job_id) as wakeups:
+            last = await self.view(job_id)
+            yield last
+            while last.status not in TERMINAL:
+                await wakeups.wait(WATCH_RECHECK_S)
+                current = await self.view(job_id)
+                if current.status != last.status:
+                    yield current
+                last = current
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

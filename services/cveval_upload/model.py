@@ -1,0 +1,22 @@
+"""What the upload service stores and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+KINDS = ("cv", "project")
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: str
+    kind: str
+    filename: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+    page_count: int
+    char_count: int
+    text: str
+    created_at: datetime

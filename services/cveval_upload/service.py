@@ -1,0 +1,92 @@
+"""The upload use cases: check, extract and store documents; no gRPC here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from cveval_kit import errors
+from cveval_upload.adapters.repository import DocumentRepository
+from cveval_upload.domain.document import prepare_document
+from cveval_upload.domain.errors import UploadError
+from cveval_upload.domain.multipart_form import parse_multipart, require_fields
+from cveval_upload.model import KINDS, StoredDocument
+
+_FORM_FIELDS = ("cv", "project")
+
+
+def to_service_error(exc: UploadError, field: str | None = None) -> errors.ServiceError:
+    message = f"{field}: {exc}" if field else str(exc)
+    mapped: type[errors.ServiceError] = {
+        "UNSUPPORTED_MEDIA_TYPE": errors.UnsupportedMediaType,
+        "FILE_TOO_LARGE": errors.PayloadTooLarge,
+    }.get(exc.code, errors.InvalidArgument)
+    return mapped(message, code=exc.code)
+
+
+class UploadService:
+    def __init__(self, repository: DocumentRepository, max_file_bytes: int) -> None:
+        self.repository = repository
+        self.max_file_bytes = max_file_bytes
+
+    async def upload(
+        self, kind: str, filename: str, data: bytes, *, field: str | None = None
+    ) -> tuple[StoredDocument, bool]:
+        if kind not in KINDS:
+            raise errors.InvalidArgument(f"document kind must be one of {', '.join(KINDS)}")
+        try:
+            # Parsing PDFs is CPU work: keep it off the event loop so other calls are not stalled.
+            prepared = await asyncio.to_thread(prepare_document, data, max_bytes=self.max_file_bytes)
+        except UploadError as exc:
+            raise to_service_error(exc, field) from exc
+        return await self.repository.save(
+            kind=kind,
+            filename=_clean_filename(filename),
+            media_type=prepared.media_type,
+            sha256=prepared.sha256,
+            size_bytes=prepared.size_bytes,
+            page_count=prepared.page_count,
+            char_count=prepared.char_count,
+            text=prepared.text,
+        )
+
+    async def upload_form(self, body: bytes, content_type: str) -> Mapping[str, StoredDocument]:
+        try:
+            form = parse_multipart(body, content_type, max_file_bytes=self.max_file_bytes)
+            require_fields(form, _FORM_FIELDS)
+        except UploadError as exc:
+            raise to_service_error(exc) from exc
+        # Check both files before storing either, so a bad project report does not leave an orphan CV.
+        stored: dict[str, StoredDocument] = {}
+        prepared = {}
+        for field in _FORM_FIELDS:
+            part = form[field]
+            try:
+                prepared[field] = await asyncio.to_thread(prepare_document, part.data, max_bytes=self.max_file_bytes)
+            except UploadError as exc:
+                raise to_service_error(exc, field) from exc
+        for field in _FORM_FIELDS:
+            p = prepared[field]
+            document, _ = await self.repository.save(
+                kind=field,
+                filename=_clean_filename(form[field].filename),
+                media_type=p.media_type,
+                sha256=p.sha256,
+                size_bytes=p.size_bytes,
+                page_count=p.page_count,
+                char_count=p.char_count,
+                text=p.text,
+            )
+            stored[field] = document
+        return stored
+
+    async def get(self, document_id: str, *, with_text: bool) -> StoredDocument:
+        document = await self.repository.get(document_id, with_text=with_text)
+        if document is None:
+            raise errors.NotFound(f"document {document_id!r} not found")
+        return document
+
+
+def _clean_filename(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return "".join(ch for ch in base if ch.isprintable())[:255] or "upload"

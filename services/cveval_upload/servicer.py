@@ -1,0 +1,78 @@
+"""gRPC servicer: translates messages and delegates to UploadService."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cveval.upload.v1 import upload_pb2, upload_pb2_grpc
+from cveval_kit import errors
+from cveval_upload.model import StoredDocument
+from cveval_upload.service import UploadService
+
+_KIND_FROM_PROTO = {upload_pb2.DOCUMENT_KIND_CV: "cv", upload_pb2.DOCUMENT_KIND_PROJECT: "project"}
+_KIND_TO_PROTO = {v: k for k, v in _KIND_FROM_PROTO.items()}
+
+
+def document_to_proto(doc: StoredDocument) -> upload_pb2.Document:
+    created = Timestamp()
+    created.FromDatetime(doc.created_at)
+    return upload_pb2.Document(
+        id=doc.id,
+        kind=_KIND_TO_PROTO[doc.kind],
+        filename=doc.filename,
+        media_type=doc.media_type,
+        size_bytes=doc.size_bytes,
+        sha256=doc.sha256,
+        page_count=doc.page_count,
+        char_count=doc.char_count,
+        text=doc.text,
+        created_at=created,
+    )
+
+
+class UploadServicer(upload_pb2_grpc.UploadServiceServicer):
+    def __init__(self, service: UploadService) -> None:
+        self.service = service
+
+    async def Upload(
+        self, request_iterator: AsyncIterator[upload_pb2.UploadRequest], context: grpc.aio.ServicerContext
+    ) -> upload_pb2.UploadResponse:
+        header: upload_pb2.UploadHeader | None = None
+        chunks: list[bytes] = []
+        size = 0
+        async for message in request_iterator:
+            part = message.WhichOneof("part")
+            if part == "header":
+                if header is not None:
+                    raise errors.InvalidArgument("the upload stream has more than one header")
+                header = message.header
+            elif part == "chunk":
+                if header is None:
+                    raise errors.InvalidArgument("the upload stream must start with a header")
+                size += len(message.chunk)
+                if size > self.service.max_file_bytes:
+                    limit = self.service.max_file_bytes / (1024 * 1024)
+                    raise errors.PayloadTooLarge(f"file exceeds the {limit:g} MiB limit")
+                chunks.append(message.chunk)
+        if header is None:
+            raise errors.InvalidArgument("the upload stream is empty")
+        kind = _KIND_FROM_PROTO.get(header.kind)
+        if kind is None:
+            raise errors.InvalidArgument("header.kind must be DOCUMENT_KIND_CV or DOCUMENT_KIND_PROJECT")
+        document, dedup = await self.service.upload(kind, header.filename, b"".join(chunks))
+        return upload_pb2.UploadResponse(document=document_to_proto(document), deduplicated=dedup)
+
+    async def UploadForm(
+        self, request: upload_pb2.UploadFormRequest, context: grpc.aio.ServicerContext
+    ) -> upload_pb2.UploadFormResponse:
+        stored = await self.service.upload_form(request.form.data, request.form.content_type)
+        return upload_pb2.UploadFormResponse(cv_id=stored["cv"].id, project_id=stored["project"].id)
+
+    async def GetDocument(
+        self, request: upload_pb2.GetDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> upload_pb2.GetDocumentResponse:
+        document = await self.service.get(request.id, with_text=request.include_text)
+        return upload_pb2.GetDocumentResponse(document=document_to_proto(document))

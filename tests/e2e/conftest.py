@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from cveval_devstack.procs import free_port
+from cveval_devstack.stack import Stack
+from tests.support.infra import Infra, unique_names
+
+# Small enough to test 413 quickly, large enough for any real CV.
+E2E_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+@pytest.fixture(scope="session")
+def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    env = {f"CVEVAL_{k.upper()}": v for k, v in unique_names().items()}
+    env.update(
+        {
+            "CVEVAL_DATABASE_URL": infra.create_database("cveval_e2e"),
+            "CVEVAL_NATS_URL": infra.nats_url,
+            "CVEVAL_MAX_UPLOAD_BYTES": str(E2E_MAX_UPLOAD_BYTES),
+            "CVEVAL_LLM_BASE_URL": "",
+        }
+    )
+    running = Stack(data_dir=tmp_path_factory.mktemp("stack"), http_port=free_port(), workers=2, extra_env=env)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def http(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.rest_url, timeout=30) as client:
+        yield client

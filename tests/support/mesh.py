@@ -1,0 +1,91 @@
+"""Every service and a worker started in this process against the suite's real PostgreSQL and NATS."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import grpc
+
+from cveval.job.v1 import job_pb2_grpc
+from cveval.result.v1 import result_pb2_grpc
+from cveval.upload.v1 import upload_pb2_grpc
+from cveval_devstack.procs import free_port
+from cveval_kit.runtime import Running
+from cveval_kit.settings import Settings
+from tests.support.infra import unique_names
+
+
+@dataclass
+class Mesh:
+    settings: Settings
+    running: list[Running] = field(default_factory=list)
+    worker_stop: asyncio.Event = field(default_factory=asyncio.Event)
+    worker_task: asyncio.Task[None] | None = None
+    channels: list[grpc.aio.Channel] = field(default_factory=list)
+
+    def _channel(self, addr: str) -> grpc.aio.Channel:
+        ch = grpc.aio.insecure_channel(addr)
+        self.channels.append(ch)
+        return ch
+
+    def upload(self) -> upload_pb2_grpc.UploadServiceStub:
+        return upload_pb2_grpc.UploadServiceStub(self._channel(self.settings.upload_addr))
+
+    def jobs(self) -> job_pb2_grpc.JobServiceStub:
+        return job_pb2_grpc.JobServiceStub(self._channel(self.settings.job_addr))
+
+    def results(self) -> result_pb2_grpc.ResultServiceStub:
+        return result_pb2_grpc.ResultServiceStub(self._channel(self.settings.result_addr))
+
+    async def stop(self) -> None:
+        self.worker_stop.set()
+        if self.worker_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.worker_task, 30)
+        for ch in self.channels:
+            await ch.close()
+        for r in reversed(self.running):
+            await r.stop()
+
+
+def mesh_settings(database_url: str, nats_url: str, **overrides: object) -> Settings:
+    ports = {name: free_port() for name in ("upload", "job", "result", "gateway")}
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "nats_url": nats_url,
+        "grpc_host": "127.0.0.1",
+        "upload_addr": f"127.0.0.1:{ports['upload']}",
+        "job_addr": f"127.0.0.1:{ports['job']}",
+        "result_addr": f"127.0.0.1:{ports['result']}",
+        "gateway_addr": f"127.0.0.1:{ports['gateway']}",
+        "worker_retry_delay_s": 0.1,
+        "worker_max_deliver": 3,
+        "db_pool_size": 5,
+        **unique_names(),
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+async def start_mesh(settings: Settings, *, with_worker: bool = True) -> Mesh:
+    from cveval_gateway import app as gateway_app
+    from cveval_job import app as job_app
+    from cveval_job.worker import app as worker_app
+    from cveval_result import app as result_app
+    from cveval_upload import app as upload_app
+
+    mesh = Mesh(settings)
+    port = lambda addr: int(addr.rsplit(":", 1)[1])  # noqa: E731
+    try:
+        mesh.running.append(await gateway_app.start(settings, port=port(settings.gateway_addr)))
+        mesh.running.append(await upload_app.start(settings, port=port(settings.upload_addr)))
+        mesh.running.append(await job_app.start(settings, port=port(settings.job_addr)))
+        mesh.running.append(await result_app.start(settings, port=port(settings.result_addr)))
+        if with_worker:
+            mesh.worker_task = asyncio.create_task(worker_app.run(settings, stop=mesh.worker_stop))
+    except BaseException:
+        await mesh.stop()
+        raise
+    return mesh
