@@ -18,7 +18,9 @@ from tests.support.mesh import Mesh
 pytestmark = pytest.mark.integration
 
 
-async def spans_of(exporter: InMemorySpanExporter, trace_id: int, needed: set[str], limit_s: float = 10) -> list[ReadableSpan]:
+async def spans_of(
+    exporter: InMemorySpanExporter, trace_id: int, needed: set[str], limit_s: float = 10
+) -> list[ReadableSpan]:
     """The trace's finished spans once every needed name is among them (the worker's span ends after the ack)."""
     deadline = asyncio.get_running_loop().time() + limit_s
     while True:
