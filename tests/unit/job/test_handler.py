@@ -1,0 +1,137 @@
+"""The worker's message handling with in-memory fakes: state changes, retries, terminal failures, ordering."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cveval_job.domain.jobs import COMPLETED, FAILED, PROCESSING, QUEUED, Job
+from cveval_job.scoring.errors import ScoringError
+from cveval_job.worker.evaluate import PermanentFailure
+from cveval_job.worker.handler import EvaluationHandler
+from cveval_kit import errors
+from cveval_kit.jetstream import Delivery, Disposition
+
+NOW = datetime(2026, 11, 26, tzinfo=UTC)
+
+
+@dataclass
+class FakeJobs:
+    job: Job
+    log: list[str] = field(default_factory=list)
+
+    async def start(self, job_id: str) -> Job | None:
+        if self.job.status not in (QUEUED, PROCESSING):
+            return None
+        self.job = replace(self.job, status=PROCESSING, attempts=self.job.attempts + 1)
+        self.log.append("start")
+        return self.job
+
+    async def complete(self, job_id: str) -> bool:
+        self.job = replace(self.job, status=COMPLETED)
+        self.log.append("complete")
+        return True
+
+    async def fail(self, job_id: str, code: str, message: str) -> bool:
+        self.job = replace(self.job, status=FAILED, error_code=code, error_message=message)
+        self.log.append(f"fail:{code}")
+        return True
+
+
+@dataclass
+class FakeEvaluator:
+    error: Exception | None = None
+
+    async def run(self, job: Job) -> Any:
+        if self.error is not None:
+            raise self.error
+        return object()
+
+
+@dataclass
+class FakeResults:
+    log: list[str]
+
+    async def store(self, job_id: str, result: Any) -> bool:
+        self.log.append("store")
+        return True
+
+
+@dataclass
+class FakeEvents:
+    statuses: list[str] = field(default_factory=list)
+
+    async def publish(self, job_id: str, status: str, code: str = "", message: str = "") -> None:
+        self.statuses.append(status)
+
+
+def make_handler(evaluator: FakeEvaluator, status: str = QUEUED) -> tuple[EvaluationHandler, FakeJobs, FakeEvents]:
+    jobs = FakeJobs(Job("j1", status, "cv", "pr", "vac", 0, NOW, NOW))
+    events = FakeEvents()
+    handler = EvaluationHandler(jobs, evaluator, FakeResults(jobs.log), events)  # type: ignore[arg-type]
+    return handler, jobs, events
+
+
+def delivery(attempt: int = 1, last: bool = False, data: bytes = b'{"job_id": "j1"}') -> Delivery:
+    return Delivery(data, {}, attempt, last)
+
+
+@pytest.fixture(autouse=True)
+def _no_result_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("cveval_job.worker.handler.to_result", lambda job, outcome, trace_id: {"job": job.id})
+
+
+async def test_success_stores_the_result_before_completing() -> None:
+    handler, jobs, events = make_handler(FakeEvaluator())
+    assert await handler(delivery()) is Disposition.ACK
+    assert jobs.log == ["start", "store", "complete"]
+    assert events.statuses == [PROCESSING, COMPLETED]
+
+
+@pytest.mark.parametrize("status", [COMPLETED, FAILED])
+async def test_redelivery_of_a_finished_job_is_acked_and_ignored(status: str) -> None:
+    handler, jobs, events = make_handler(FakeEvaluator(), status=status)
+    assert await handler(delivery(attempt=2)) is Disposition.ACK
+    assert jobs.log == [] and events.statuses == []
+
+
+async def test_permanent_failure_ends_failed_without_retry() -> None:
+    handler, jobs, _ = make_handler(FakeEvaluator(PermanentFailure("DOCUMENT_NOT_FOUND", "cv document gone")))
+    assert await handler(delivery()) is Disposition.TERM
+    assert jobs.job.status == FAILED and jobs.job.error_code == "DOCUMENT_NOT_FOUND"
+
+
+async def test_scoring_error_ends_failed() -> None:
+    handler, jobs, _ = make_handler(FakeEvaluator(ScoringError("model omitted technical_skills")))
+    assert await handler(delivery()) is Disposition.TERM
+    assert jobs.job.error_code == "SCORING_FAILED"
+    assert "technical_skills" in (jobs.job.error_message or "")
+
+
+async def test_unavailable_upstream_retries_then_fails_on_the_last_delivery() -> None:
+    handler, jobs, events = make_handler(FakeEvaluator(errors.Unavailable("ai-gateway down")))
+    assert await handler(delivery(attempt=1)) is Disposition.RETRY
+    assert jobs.job.status == PROCESSING
+    assert await handler(delivery(attempt=3, last=True)) is Disposition.TERM
+    assert jobs.job.status == FAILED and jobs.job.error_code == "UPSTREAM_UNAVAILABLE"
+    assert "3 attempts" in (jobs.job.error_message or "")
+    assert events.statuses[-1] == FAILED
+
+
+async def test_unexpected_errors_retry_and_never_leak_details() -> None:
+    handler, jobs, _ = make_handler(FakeEvaluator(RuntimeError("SELECT * FROM secret")))
+    assert await handler(delivery()) is Disposition.RETRY
+    assert await handler(delivery(attempt=5, last=True)) is Disposition.TERM
+    assert jobs.job.error_code == "INTERNAL"
+    assert "SELECT" not in (jobs.job.error_message or "")
+
+
+@pytest.mark.parametrize("data", [b"not json", b"{}", json.dumps([1]).encode()])
+async def test_malformed_messages_are_terminated(data: bytes) -> None:
+    handler, jobs, _ = make_handler(FakeEvaluator())
+    assert await handler(delivery(data=data)) is Disposition.TERM
+    assert jobs.log == []
