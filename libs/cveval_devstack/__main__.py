@@ -30,11 +30,13 @@ def main() -> int:
     except Exception as exc:
         print(f"cveval: start failed: {exc}\n  logs: {stack.log_dir}", file=sys.stderr)
         return 1
+    metrics = "  ".join(f"{name} :{port}/metrics" for name, port in stack.metrics_ports.items())
     print(
         f"cveval: up in {stack.timings['start_s']}s\n"
         f"  REST API   {stack.rest_url}   (POST /v1/upload, POST /v1/evaluate, GET /v1/result/{{id}}, GET /v1/jobs)\n"
         f"  gRPC       upload 127.0.0.1:{stack.ports['upload']}  job 127.0.0.1:{stack.ports['job']}  "
         f"result 127.0.0.1:{stack.ports['result']}  ai-gateway 127.0.0.1:{stack.ports['gateway']}\n"
+        f"  metrics    {metrics}\n"
         f"  logs       {stack.log_dir}\n"
         "  Ctrl-C stops everything.",
         flush=True,

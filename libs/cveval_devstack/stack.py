@@ -55,6 +55,7 @@ class Stack:
     envoy: EmbeddedEnvoy | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
+    metrics_ports: dict[str, int] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -144,14 +145,26 @@ class Stack:
 
     def _start_services(self) -> None:
         for name in SERVICES:
-            env = {**self.env, "CVEVAL_GRPC_PORT": str(self.ports[name]), "OTEL_SERVICE_NAME": f"cveval-{name}"}
+            self.metrics_ports[name] = free_port()
+            env = {
+                **self.env,
+                "CVEVAL_GRPC_PORT": str(self.ports[name]),
+                "CVEVAL_METRICS_PORT": str(self.metrics_ports[name]),
+                "OTEL_SERVICE_NAME": f"cveval-{name}",
+            }
             self._spawn(name, ["-m", self._module(name), "serve"], env)
         for name in SERVICES:
             port = self.ports[name]
             wait_until(lambda p=port: grpc_serving(p), 60, name, self.processes[name])  # type: ignore[misc]
         for i in range(self.workers):
             beat = self.data_dir / "run" / f"worker-{i}.alive"
-            env = {**self.env, "CVEVAL_WORKER_HEARTBEAT": str(beat), "OTEL_SERVICE_NAME": "cveval-worker"}
+            self.metrics_ports[f"worker-{i}"] = free_port()
+            env = {
+                **self.env,
+                "CVEVAL_WORKER_HEARTBEAT": str(beat),
+                "CVEVAL_METRICS_PORT": str(self.metrics_ports[f"worker-{i}"]),
+                "OTEL_SERVICE_NAME": "cveval-worker",
+            }
             proc = self._spawn(f"worker-{i}", ["-m", "cveval_job.worker"], env)
             wait_until(beat.exists, 60, f"worker-{i}", proc)
 

@@ -6,11 +6,15 @@ import logging
 
 from prometheus_client import start_http_server
 
+from cveval_kit.settings import get_settings
+
 log = logging.getLogger(__name__)
 
 
-def start_metrics_server(port: int, host: str = "0.0.0.0") -> None:
+def start_metrics_server(port: int, host: str | None = None) -> None:
+    """Serve /metrics on `port` (0 disables) at the gRPC listen host: loopback locally, 0.0.0.0 in containers."""
     if port <= 0:
         return
-    start_http_server(port, addr=host)
-    log.info("metrics on http://%s:%d/metrics", host, port)
+    bind = host or get_settings().grpc_host
+    start_http_server(port, addr=bind)
+    log.info("metrics on http://%s:%d/metrics", bind, port)

@@ -69,7 +69,7 @@ def mesh_settings(database_url: str, nats_url: str, **overrides: object) -> Sett
     return Settings(**values)  # type: ignore[arg-type]
 
 
-async def start_mesh(settings: Settings, *, with_worker: bool = True) -> Mesh:
+async def start_mesh(settings: Settings, *, with_worker: bool = True, with_gateway: bool = True) -> Mesh:
     from cveval_gateway import app as gateway_app
     from cveval_job import app as job_app
     from cveval_job.worker import app as worker_app
@@ -79,7 +79,8 @@ async def start_mesh(settings: Settings, *, with_worker: bool = True) -> Mesh:
     mesh = Mesh(settings)
     port = lambda addr: int(addr.rsplit(":", 1)[1])  # noqa: E731
     try:
-        mesh.running.append(await gateway_app.start(settings, port=port(settings.gateway_addr)))
+        if with_gateway:
+            mesh.running.append(await gateway_app.start(settings, port=port(settings.gateway_addr)))
         mesh.running.append(await upload_app.start(settings, port=port(settings.upload_addr)))
         mesh.running.append(await job_app.start(settings, port=port(settings.job_addr)))
         mesh.running.append(await result_app.start(settings, port=port(settings.result_addr)))
