@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from cveval_devstack.procs import free_port, port_open, stop_process, venv_binary, wait_until
+from cveval_devstack.procs import free_port, http_ok, port_open, spawn_logged, stop_process, venv_binary, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENVOY_CONFIG = REPO_ROOT / "deploy" / "envoy" / "envoy.yaml"
@@ -66,34 +65,12 @@ class EmbeddedEnvoy:
         path = self.run_dir / "envoy.yaml"
         config = render_config(self.upstreams, http_port=self.http_port, admin_port=self.admin_port)
         path.write_text(yaml.safe_dump(config, sort_keys=False))
-        log_file = open(self.run_dir / "envoy.log", "ab")  # noqa: SIM115 - owned by the child process
-        self.proc = subprocess.Popen(
-            [
-                venv_binary("envoy"),
-                "-c",
-                str(path),
-                "--use-dynamic-base-id",
-                "--log-level",
-                "warn",
-                "--drain-time-s",
-                "2",
-                "--parent-shutdown-time-s",
-                "5",
-            ],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        flags = ["--use-dynamic-base-id", "--log-level", "warn", "--drain-time-s", "2", "--parent-shutdown-time-s", "5"]
+        self.proc = spawn_logged([venv_binary("envoy"), "-c", str(path), *flags], self.run_dir / "envoy.log")
         wait_until(self._ready, timeout, "envoy", self.proc)
 
     def _ready(self) -> bool:
-        if not port_open(self.http_port):
-            return False
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/ready", timeout=1) as r:
-                return bool(r.status == 200)
-        except OSError:
-            return False
+        return port_open(self.http_port) and http_ok(f"http://127.0.0.1:{self.admin_port}/ready")
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from cveval_devstack.procs import free_port, port_open, stop_process, venv_binary, wait_until
+from cveval_devstack.procs import free_port, http_ok, port_open, spawn_logged, stop_process, venv_binary, wait_until
 
 
 class EmbeddedNats:
@@ -22,40 +22,14 @@ class EmbeddedNats:
     def start(self, timeout: float = 30.0) -> None:
         store = self.data_dir / "jetstream"
         store.mkdir(parents=True, exist_ok=True)
-        log_file = open(self.data_dir / "nats.log", "ab")  # noqa: SIM115 - owned by the child process
-        self.proc = subprocess.Popen(
-            [
-                venv_binary("nats-server"),
-                "-js",
-                "-sd",
-                str(store),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-m",
-                str(self.monitor_port),
-                "-n",
-                "cveval-embedded",
-            ],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        args = ["-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(self.port), "-m", str(self.monitor_port)]
+        self.proc = spawn_logged(
+            [venv_binary("nats-server"), *args, "-n", "cveval-embedded"], self.data_dir / "nats.log"
         )
         wait_until(self._healthy, timeout, "nats-server", self.proc)
 
     def _healthy(self) -> bool:
-        if not port_open(self.port):
-            return False
-        import urllib.request
-
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true", timeout=1
-            ) as r:
-                return bool(r.status == 200)
-        except OSError:
-            return False
+        return port_open(self.port) and http_ok(f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true")
 
     def stop(self) -> None:
         if self.proc is not None:

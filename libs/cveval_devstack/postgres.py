@@ -6,14 +6,13 @@ PostgreSQL refuses to run as root; as root the server runs as the wheel's unpriv
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
 import pwd
 import subprocess
 from pathlib import Path
 
-from cveval_devstack.procs import free_port, port_open, stop_process, wait_until
+from cveval_devstack.procs import free_port, port_open, spawn_logged, stop_process, wait_until
 
 SERVER_USER = "embedded_postgres"
 
@@ -52,7 +51,9 @@ def _open_path_for(user: pwd.struct_passwd, path: Path) -> None:
 
 
 class EmbeddedPostgres:
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *, durable: bool = True) -> None:
+        # durable=False trades crash safety for speed: for throw-away test clusters only.
+        self.durable = durable
         self.data_dir = data_dir
         self.pgdata = data_dir / "pgdata"
         self.port = port or free_port()
@@ -93,31 +94,14 @@ class EmbeddedPostgres:
                 capture_output=True,
                 **self._popen_kwargs(),  # type: ignore[call-overload]
             )
-        with contextlib.suppress(FileNotFoundError):
-            (self.pgdata / "postmaster.pid").unlink()  # stale after a crash; a live server would hold the port
-        log_file = open(self.data_dir / "postgres.log", "ab")  # noqa: SIM115 - owned by the child process
-        self.proc = subprocess.Popen(
-            [
-                str(POSTGRES_BIN_PATH / "postgres"),
-                "-D",
-                str(self.pgdata),
-                "-p",
-                str(self.port),
-                "-h",
-                "127.0.0.1",
-                "-k",
-                str(self.pgdata),
-                "-c",
-                "fsync=off",
-                "-c",
-                "max_connections=200",
-                "-c",
-                "shared_buffers=128MB",
-            ],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            **self._popen_kwargs(),  # type: ignore[call-overload]
+        # A stale postmaster.pid after a crash is handled by PostgreSQL itself; a live one makes it refuse to start,
+        # which protects the data directory from two servers.
+        settings = ["-c", "max_connections=200", "-c", "shared_buffers=128MB"]
+        if not self.durable:
+            settings += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        args = ["-D", str(self.pgdata), "-p", str(self.port), "-h", "127.0.0.1", "-k", str(self.pgdata), *settings]
+        self.proc = spawn_logged(
+            [str(POSTGRES_BIN_PATH / "postgres"), *args], self.data_dir / "postgres.log", **self._popen_kwargs()
         )
         wait_until(self._ready, timeout, "postgres", self.proc)
 

@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -63,3 +64,22 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15.0, sig: int 
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(5)
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def spawn_logged(args: Sequence[str], log_path: Path, **kwargs: object) -> subprocess.Popen[bytes]:
+    """Start a server in its own session (so a terminal's Ctrl-C reaches only us), output appended to a log."""
+    log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
+    try:
+        return subprocess.Popen(  # type: ignore[call-overload]
+            list(args), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
+        )
+    finally:
+        log_file.close()  # the child holds its own descriptor

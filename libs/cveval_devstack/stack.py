@@ -20,7 +20,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from cveval_devstack.envoy import EmbeddedEnvoy
 from cveval_devstack.nats_server import EmbeddedNats
 from cveval_devstack.postgres import EmbeddedPostgres
-from cveval_devstack.procs import free_port, stop_process, wait_until
+from cveval_devstack.procs import free_port, spawn_logged, stop_process, wait_until
 
 log = logging.getLogger(__name__)
 
@@ -131,15 +131,7 @@ class Stack:
         self.timings["migrate_s"] = round(time.perf_counter() - began, 2)
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log_file = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child process
-        proc = subprocess.Popen(
-            [sys.executable, *args],
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = spawn_logged([sys.executable, *args], self.log_dir / f"{name}.log", env=env, cwd=REPO_ROOT)
         self.processes[name] = proc
         return proc
 

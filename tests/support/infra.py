@@ -83,7 +83,7 @@ def start_infra(data_dir: Path) -> Infra:
     if db_url:
         admin_url = db_url.replace("postgresql+asyncpg://", "postgresql://")
     else:
-        postgres = EmbeddedPostgres(data_dir / "postgres")
+        postgres = EmbeddedPostgres(data_dir / "postgres", durable=False)
         postgres.start()
         admin_url = postgres.admin_url
     if not nats_url:
