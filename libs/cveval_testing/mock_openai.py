@@ -2,8 +2,9 @@
 
 An asyncio HTTP/1.1 server (keep-alive, Content-Length bodies) on its own thread and event loop, so it serves
 while the code under test blocks or runs its own loop. Its behaviour is switchable at run time: latency, a share
-of 500s, the next N answers failing with a given status (429 carries Retry-After), malformed JSON. It counts and
-records every request. Run standalone with `python -m cveval_testing.mock_openai --port N`.
+of 500s, the next N answers failing with a given status (429 carries Retry-After), malformed JSON, a queue of chat
+replies (e.g. one that breaks a JSON schema, then a valid one), and any of these per model (`set_model_mode`).
+It counts and records every request, per model too. Run standalone with `python -m cveval_testing.mock_openai --port N`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 411: "Length Required", 429: "Too Many Requests",
-            500: "Internal Server Error", 503: "Service Unavailable"}
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+            408: "Request Timeout", 411: "Length Required", 422: "Unprocessable Entity", 429: "Too Many Requests",
+            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 _MAX_BODY = 64 * 1024 * 1024
 
 
@@ -32,9 +34,11 @@ class MockMode:
     error_rate: float = 0.0  # share of requests answered 500, drawn from a seeded RNG (reproducible runs)
     fail_next: int = 0  # the next N requests answer `fail_status`
     fail_status: int = 500
+    error_message: str | None = None  # the failure body's error.message (default "mock failure <status>")
     retry_after_s: float | None = None  # sent with 429s as `retry-after-ms` and a rounded-up `Retry-After`
     malformed: bool = False  # 200 with a body that is not JSON
     reply: str | None = None  # chat content; None echoes the last user message
+    replies: tuple[str, ...] = ()  # chat contents used one per chat request, before `reply`
     dims: int = 64
     reverse_embeddings: bool = True  # answer in reverse order so clients must sort by `index`
 
@@ -75,6 +79,7 @@ class MockOpenAI:
         self._seed = seed
         self._lock = threading.Lock()
         self._mode = MockMode()
+        self._model_modes: dict[str, MockMode] = {}
         self._rng = random.Random(seed)
         self._recorded: list[Recorded] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -115,10 +120,16 @@ class MockOpenAI:
         with self._lock:
             self._mode = dataclasses.replace(self._mode, **changes)
 
+    def set_model_mode(self, model: str, **changes: Any) -> None:
+        """Behaviour for requests naming `model` only, starting from the defaults, e.g. ("gpt-a", fail_status=503)."""
+        with self._lock:
+            self._model_modes[model] = dataclasses.replace(self._model_modes.get(model, MockMode()), **changes)
+
     def reset(self) -> None:
         """Default behaviour, empty counters, and the same random sequence as a fresh server."""
         with self._lock:
             self._mode = MockMode()
+            self._model_modes.clear()
             self._rng = random.Random(self._seed)
             self._recorded.clear()
 
@@ -135,6 +146,14 @@ class MockOpenAI:
     def count(self, path_suffix: str) -> int:
         with self._lock:
             return sum(1 for r in self._recorded if r.path.endswith(path_suffix))
+
+    def count_model(self, model: str, path_suffix: str = "") -> int:
+        """Requests whose JSON body named `model` (and whose path ends with `path_suffix`)."""
+        with self._lock:
+            return sum(
+                1 for r in self._recorded
+                if r.path.endswith(path_suffix) and isinstance(r.body, dict) and r.body.get("model") == model
+            )
 
     # -- server (the mock's own loop) ------------------------------------------------------------------------
 
@@ -182,13 +201,24 @@ class MockOpenAI:
         except ValueError:
             payload = None
         with self._lock:
-            mode = self._mode
+            model = payload.get("model") if isinstance(payload, dict) else None
+            key = model if isinstance(model, str) and model in self._model_modes else None
+            mode = self._model_modes[key] if key is not None else self._mode
             failure = 0
+            changed = mode
             if mode.fail_next > 0:
-                self._mode = dataclasses.replace(mode, fail_next=mode.fail_next - 1)
+                changed = dataclasses.replace(mode, fail_next=mode.fail_next - 1)
                 failure = mode.fail_status
             elif mode.error_rate > 0 and self._rng.random() < mode.error_rate:
                 failure = 500
+            if not failure and mode.replies and request.path.endswith("/chat/completions"):
+                # Take this request's reply now, under the lock, so concurrent requests get distinct replies.
+                changed = dataclasses.replace(changed, replies=mode.replies[1:])
+                mode = dataclasses.replace(mode, reply=mode.replies[0])
+            if key is not None:
+                self._model_modes[key] = changed
+            else:
+                self._mode = changed
             self._recorded.append(Recorded(request.method, request.path, dict(request.headers), payload))
         if mode.latency_s > 0:
             await asyncio.sleep(mode.latency_s)
@@ -238,7 +268,8 @@ def _failure(status: int, mode: MockMode) -> tuple[int, dict[str, str], bytes]:
     if status == 429 and mode.retry_after_s is not None:
         headers["retry-after"] = str(math.ceil(mode.retry_after_s))
         headers["retry-after-ms"] = str(int(mode.retry_after_s * 1000))
-    code, body_headers, body = _json(status, {"error": {"message": f"mock failure {status}", "type": "mock_error"}})
+    message = mode.error_message if mode.error_message is not None else f"mock failure {status}"
+    code, body_headers, body = _json(status, {"error": {"message": message, "type": "mock_error"}})
     return code, {**body_headers, **headers}, body
 
 

@@ -1,5 +1,7 @@
+from pathlib import Path
+
 from cveval_gateway.app import serve
 from cveval_kit.cli import run_cli
 
-# No tables yet: `python -m cveval_gateway migrate` only logs and exits 0.
-run_cli("gateway", serve, None)
+# The embedding cache's table lives in the `gateway` schema.
+run_cli("gateway", serve, Path(__file__).parent / "migrations")

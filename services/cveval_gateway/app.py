@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from cveval.aigateway.v1 import aigateway_pb2, aigateway_pb2_grpc
-from cveval_gateway.providers import offline
-from cveval_gateway.providers.base import Provider
-from cveval_gateway.providers.openai_compat import OpenAICompatProvider
+from cveval_gateway.adapters.embedding_store import EmbeddingStore
+from cveval_gateway.cache.completions import CompletionCache
+from cveval_gateway.cache.embeddings import EmbeddingCache
+from cveval_gateway.cache.settings import GatewaySettings
+from cveval_gateway.observability import watch_loop_lag
+from cveval_gateway.providers.registry import build_providers
 from cveval_gateway.service import GatewayService
 from cveval_gateway.servicer import GatewayServicer
+from cveval_kit.db import create_engine
 from cveval_kit.grpc_server import GrpcServer, serve_until_signalled
 from cveval_kit.metrics import start_metrics_server
 from cveval_kit.runtime import Running
@@ -20,42 +26,60 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = aigateway_pb2.DESCRIPTOR.services_by_name["AiGatewayService"].full_name
 
 
-def build_service(settings: Settings) -> GatewayService:
-    """A remote provider when CVEVAL_LLM_BASE_URL is set, else the offline engine (with its own model names)."""
-    if not settings.llm_base_url.strip():
-        log.info("no CVEVAL_LLM_BASE_URL: using the offline engine")
-        engine = offline.OfflineEngine()
-        return GatewayService(
-            engine, engine, chat_model=offline.CHAT_MODEL, embed_model=offline.EMBED_MODEL,
-            timeout_s=settings.llm_timeout_s,
-        )
-    remote: Provider = OpenAICompatProvider(
-        settings.llm_base_url,
-        settings.llm_api_key,
-        max_connections=settings.llm_max_connections,
-        timeout_s=settings.llm_timeout_s,
+def build_service(settings: Settings, tuning: GatewaySettings | None = None) -> GatewayService:
+    """Providers from the registry (retries, breakers, fallbacks, offline engine), caches and batching from tuning."""
+    tuning = tuning or GatewaySettings()
+    providers = build_providers(settings)
+    store = None
+    if settings.database_url and tuning.embed_cache_persist:
+        store = EmbeddingStore(create_engine(settings, "cveval-gateway"))
+    else:
+        log.info("embedding cache is memory-only (no CVEVAL_DATABASE_URL or persistence turned off)")
+    embed_cache = EmbeddingCache(
+        tuning.embed_cache_bytes,
+        store,
+        read_timeout_s=tuning.embed_cache_db_timeout_s,
+        max_pending_writes=tuning.embed_cache_max_pending_writes,
     )
-    # Never log the key: the name is the provider's host name only.
-    log.info(
-        "model provider %s (chat %s, embeddings %s)", remote.name, settings.llm_chat_model, settings.llm_embed_model
+    completions = (
+        CompletionCache(tuning.completion_cache_bytes, tuning.completion_cache_ttl_s)
+        if tuning.completion_cache_bytes > 0
+        else None
     )
     return GatewayService(
-        remote, remote, chat_model=settings.llm_chat_model, embed_model=settings.llm_embed_model,
+        providers.chat,
+        providers.embed,
+        chat_model=providers.chat_model,
+        embed_model=providers.embed_model,
         timeout_s=settings.llm_timeout_s,
+        embed_cache=embed_cache,
+        completions=completions,
+        batch_window_s=tuning.batch_window_ms / 1000.0,
+        batch_max=tuning.batch_max,
+        close_providers=providers.aclose,
     )
 
 
-async def start(settings: Settings, port: int | None = None) -> Running:
-    service = build_service(settings)
+async def start(settings: Settings, port: int | None = None, *, tuning: GatewaySettings | None = None) -> Running:
+    tuning = tuning or GatewaySettings()
+    service = build_service(settings, tuning)
+    lag = asyncio.create_task(watch_loop_lag(tuning.loop_lag_interval_s), name="gateway-loop-lag")
+
+    async def stop_lag() -> None:
+        lag.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await lag
+
     server = GrpcServer("gateway", settings, [SERVICE_NAME])
     try:
         await server.start(
             lambda s: aigateway_pb2_grpc.add_AiGatewayServiceServicer_to_server(GatewayServicer(service), s), port=port
         )
     except BaseException:
+        await stop_lag()
         await service.aclose()
         raise
-    return Running(server=server, cleanups=[service.aclose])
+    return Running(server=server, cleanups=[service.aclose, stop_lag])
 
 
 async def serve(settings: Settings) -> None:

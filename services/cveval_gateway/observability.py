@@ -1,14 +1,25 @@
-"""Metrics and spans for upstream model calls: one span and one set of samples per provider call."""
+"""Metrics and spans of the gateway: one span and one set of samples per provider call, plus the cache, coalescing,
+batching and event-loop samples that show whether the layers in front of the providers earn their keep."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from opentelemetry import trace
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
+
+from cveval_gateway.providers.base import (
+    ProviderBadResponse,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderTimedOut,
+    ProviderUnsupported,
+)
 
 AI_REQUESTS = Counter(
     "cveval_ai_requests_total", "Upstream model calls by outcome", ["op", "provider", "model", "outcome"]
@@ -22,6 +33,36 @@ AI_LATENCY = Histogram(
 AI_TOKENS = Counter(
     "cveval_ai_tokens_total", "Tokens sent to and received from models", ["provider", "model", "direction"]
 )
+AI_IN_FLIGHT = Gauge("cveval_ai_in_flight", "Upstream model calls in progress", ["op"])
+CACHE_REQUESTS = Counter(
+    "cveval_ai_cache_requests_total",
+    "Cache lookups (per distinct text for embeddings, per request for completions)",
+    ["cache", "outcome"],
+)
+CACHE_BYTES = Gauge("cveval_ai_cache_bytes", "Bytes held by an in-memory cache (payload and bookkeeping)", ["cache"])
+CACHE_EVICTIONS = Counter(
+    "cveval_ai_cache_evictions_total", "Entries evicted to stay within the byte budget", ["cache"]
+)
+CACHE_ERRORS = Counter(
+    "cveval_ai_cache_errors_total", "Cache reads or writes that failed or were dropped", ["cache", "op"]
+)
+COALESCED = Counter(
+    "cveval_ai_coalesced_requests_total",
+    "Requests (chat) or texts (embed) served by joining an identical call already in flight",
+    ["op"],
+)
+BATCH_SIZE = Histogram(
+    "cveval_ai_embed_batch_size",
+    "Texts per upstream embedding call after micro-batching",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048),
+)
+LOOP_LAG = Gauge("cveval_ai_event_loop_lag_seconds", "How late the event loop ran a timer, last sample")
+
+# Span attribute names for cache outcomes, set on the span that is current when the gateway serves a call.
+CACHE_OUTCOME_ATTR = "cveval.cache.outcome"
+CACHE_HITS_ATTR = "cveval.cache.hits"
+CACHE_MISSES_ATTR = "cveval.cache.misses"
+COALESCED_ATTR = "cveval.coalesced"
 
 tracer = trace.get_tracer("cveval_gateway")
 
@@ -52,16 +93,22 @@ class Observation:
 
 
 @asynccontextmanager
-async def observed(op: str, provider: str, model: str) -> AsyncIterator[Observation]:
-    """Span attributes follow the OpenTelemetry GenAI conventions (gen_ai.*), which tracing backends understand."""
+async def observed(
+    op: str, provider: str, model: str, links: Sequence[trace.Link] = ()
+) -> AsyncIterator[Observation]:
+    """Span attributes follow the OpenTelemetry GenAI conventions (gen_ai.*), which tracing backends understand.
+
+    `links` ties a merged call (micro-batch, coalesced flight) to the traces of every caller it served.
+    """
     started = time.perf_counter()
     with tracer.start_as_current_span(
-        f"{op} {model}", kind=trace.SpanKind.CLIENT, record_exception=False, set_status_on_exception=False
+        f"{op} {model}", kind=trace.SpanKind.CLIENT, links=links, record_exception=False, set_status_on_exception=False
     ) as span:
         span.set_attribute("gen_ai.operation.name", op)
         span.set_attribute("gen_ai.system", provider)
         span.set_attribute("gen_ai.request.model", model)
         observation = Observation(span=span, model=model)
+        AI_IN_FLIGHT.labels(op).inc()
         try:
             yield observation
         except BaseException as exc:
@@ -70,9 +117,41 @@ async def observed(op: str, provider: str, model: str) -> AsyncIterator[Observat
                 observation.outcome = "cancelled"
             raise
         finally:
+            AI_IN_FLIGHT.labels(op).dec()
             AI_REQUESTS.labels(op, provider, observation.model, observation.outcome).inc()
             AI_LATENCY.labels(op, provider, observation.model).observe(time.perf_counter() - started)
-            if observation.prompt_tokens > 0:
-                AI_TOKENS.labels(provider, observation.model, "prompt").inc(observation.prompt_tokens)
-            if observation.completion_tokens > 0:
-                AI_TOKENS.labels(provider, observation.model, "completion").inc(observation.completion_tokens)
+            # Tokens are counted per real upstream attempt in accounting.py (retries and re-asks included).
+
+
+def provider_outcome(exc: ProviderError, caller_bound: bool) -> str:
+    """The `outcome` label of a failed upstream call."""
+    if isinstance(exc, ProviderTimedOut):
+        return "deadline_exceeded" if caller_bound else "timeout"
+    if isinstance(exc, ProviderRateLimited):
+        return "rate_limited"
+    if isinstance(exc, ProviderBadResponse):
+        return "bad_response"
+    if isinstance(exc, ProviderUnsupported):
+        return "unsupported"
+    if isinstance(exc, ProviderRejected):
+        return "rejected"
+    return "unavailable"
+
+
+def annotate(attributes: Mapping[str, str | int | bool]) -> None:
+    """Cache and coalescing facts on the span serving the call (the gRPC server span in production)."""
+    span = trace.get_current_span()
+    for name, value in attributes.items():
+        span.set_attribute(name, value)
+
+
+async def watch_loop_lag(interval_s: float = 1.0, on_sample: Callable[[float], None] | None = None) -> None:
+    """Sample how late a timer fires: a blocked loop delays every call in the process, whatever the provider does."""
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        await asyncio.sleep(interval_s)
+        lag = max(0.0, loop.time() - started - interval_s)
+        LOOP_LAG.set(lag)
+        if on_sample is not None:
+            on_sample(lag)

@@ -5,14 +5,28 @@ No gRPC here: the servicer translates messages, this module decides.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import math
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, fields, replace
 
 import grpc
 
-from cveval_gateway.observability import Observation, observed
+from cveval_gateway.cache.completions import CompletionCache, completion_key, is_deterministic
+from cveval_gateway.cache.embedder import CachedEmbedder
+from cveval_gateway.cache.embeddings import EmbeddingCache
+from cveval_gateway.coalesce import SingleFlight
+from cveval_gateway.observability import (
+    CACHE_HITS_ATTR,
+    CACHE_MISSES_ATTR,
+    CACHE_OUTCOME_ATTR,
+    COALESCED_ATTR,
+    annotate,
+    observed,
+    provider_outcome,
+)
 from cveval_gateway.providers.base import (
     ChatCall,
     ChatResult,
@@ -39,7 +53,18 @@ class FailedPrecondition(errors.ServiceError):
     code = "FAILED_PRECONDITION"
 
 
+@dataclass(frozen=True)
+class ServedChat(ChatResult):
+    cached: bool = False  # served from the completion cache, not computed for this request
+
+
 class GatewayService:
+    """Chat and embeddings behind caches, single-flight and micro-batching.
+
+    Without `embed_cache` / `completions` nothing is cached (the composition root decides); single-flight and
+    batching are always on, since they never change an answer.
+    """
+
     def __init__(
         self,
         chat_provider: Provider,
@@ -48,12 +73,27 @@ class GatewayService:
         chat_model: str = "",
         embed_model: str = "",
         timeout_s: float = 60.0,
+        embed_cache: EmbeddingCache | None = None,
+        completions: CompletionCache | None = None,
+        batch_window_s: float = 0.002,
+        batch_max: int = 256,
+        close_providers: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.chat_provider = chat_provider
         self.embed_provider = embed_provider
         self.chat_model = chat_model
         self.embed_model = embed_model
         self.timeout_s = timeout_s
+        self.completions = completions
+        self.embedder = CachedEmbedder(
+            embed_provider,
+            embed_cache or EmbeddingCache(0),
+            window_s=batch_window_s,
+            max_batch=batch_max,
+            max_timeout_s=timeout_s,
+        )
+        self._chat_flights: SingleFlight[bytes, ChatResult] = SingleFlight("chat")
+        self._close_providers = close_providers
 
     async def chat(
         self,
@@ -65,7 +105,7 @@ class GatewayService:
         json_schema: str = "",
         seed: int | None = None,
         time_remaining: float | None = None,
-    ) -> ChatResult:
+    ) -> ServedChat:
         _check_messages(messages)
         if not math.isfinite(temperature) or not 0.0 <= temperature <= MAX_TEMPERATURE:
             raise errors.InvalidArgument(f"temperature must be between 0 and {MAX_TEMPERATURE:g}")
@@ -82,16 +122,24 @@ class GatewayService:
             seed=seed,
             timeout=timeout,
         )
-        provider = self.chat_provider
-        async with observed("chat", provider.name, call.model) as obs:
+        if not is_deterministic(temperature, seed):
+            # A sampled answer is meant to differ from the last one: neither cached nor shared. It runs in the
+            # caller's task, so a caller that gives up stops the upstream call too.
+            if self.completions is not None:
+                self.completions.bypassed()
+            annotate({CACHE_OUTCOME_ATTR: "bypass"})
             try:
-                result = await provider.chat(call)
-                if schema is not None:
-                    result = replace(result, content=_json_document(result.content))
+                return _served(await self._upstream_chat(call, caller_bound), cached=False)
             except ProviderError as exc:
-                raise _fail(obs, exc, caller_bound, timeout) from exc
-            obs.succeeded(result.model, result.prompt_tokens, result.completion_tokens)
-        return result
+                raise _mapped(exc, caller_bound, timeout) from exc
+        key = completion_key(call)
+        hit = self.completions.get(key) if self.completions is not None else None
+        if hit is not None:
+            annotate({CACHE_OUTCOME_ATTR: "hit"})
+            return _served(hit, cached=True)
+        result, joined = await self._coalesced_chat(key, call, caller_bound)
+        annotate({CACHE_OUTCOME_ATTR: "miss", COALESCED_ATTR: int(joined)})
+        return _served(result, cached=False)
 
     async def embed(self, *, model: str, texts: Sequence[str], time_remaining: float | None = None) -> EmbedResult:
         if not texts:
@@ -103,19 +151,74 @@ class GatewayService:
                 raise errors.InvalidArgument(f"texts[{index}] is empty")
         timeout, caller_bound = self._budget(time_remaining)
         chosen = self._pick(model, self.embed_model, "embedding")
-        provider = self.embed_provider
-        async with observed("embed", provider.name, chosen) as obs:
-            try:
-                result = await provider.embed(chosen, list(texts), timeout=timeout)
-            except ProviderError as exc:
-                raise _fail(obs, exc, caller_bound, timeout) from exc
-            obs.succeeded(result.model, result.prompt_tokens)
-        return result
+        try:
+            served = await self.embedder.embed(chosen, texts, timeout)
+        except ProviderError as exc:
+            raise _mapped(exc, caller_bound, timeout) from exc
+        outcome = "hit" if not served.misses else "miss" if not served.hits else "partial"
+        annotate({
+            CACHE_OUTCOME_ATTR: outcome,
+            CACHE_HITS_ATTR: served.hits,
+            CACHE_MISSES_ATTR: served.misses,
+            COALESCED_ATTR: served.coalesced,
+        })
+        return served.result
 
     async def aclose(self) -> None:
+        await self._chat_flights.aclose()
+        await self.embedder.aclose()
+        if self._close_providers is not None:
+            await self._close_providers()
+            return
         await self.chat_provider.aclose()
         if self.embed_provider is not self.chat_provider:
             await self.embed_provider.aclose()
+
+    async def _coalesced_chat(self, key: bytes, call: ChatCall, caller_bound: bool) -> tuple[ChatResult, bool]:
+        """The answer of the flight for `key` (led or joined), waited for no longer than this caller's budget."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + call.timeout
+        retried, budget = False, call
+        while True:
+            lead = functools.partial(self._lead_chat, key, budget, caller_bound)
+            flight, joined = self._chat_flights.flight(key, lead)
+            wait = asyncio.timeout(budget.timeout)
+            try:
+                async with wait:
+                    # shield: this caller's deadline or cancellation ends its wait, never the shared call.
+                    return await asyncio.shield(flight), joined
+            except TimeoutError:
+                if not wait.expired():
+                    raise
+                expired = ProviderTimedOut("no answer within the caller's budget")
+                raise _mapped(expired, caller_bound, call.timeout) from None
+            except ProviderTimedOut as exc:
+                # The flight we joined had a shorter budget than ours; with time left, lead one of our own.
+                if joined and not retried and loop.time() < deadline:
+                    retried, budget = True, replace(call, timeout=deadline - loop.time())
+                    continue
+                raise _mapped(exc, caller_bound, call.timeout) from exc
+            except ProviderError as exc:
+                raise _mapped(exc, caller_bound, call.timeout) from exc
+
+    async def _lead_chat(self, key: bytes, call: ChatCall, caller_bound: bool) -> ChatResult:
+        result = await self._upstream_chat(call, caller_bound)
+        if self.completions is not None:
+            self.completions.put(key, result)
+        return result
+
+    async def _upstream_chat(self, call: ChatCall, caller_bound: bool) -> ChatResult:
+        provider = self.chat_provider
+        async with observed("chat", provider.name, call.model) as obs:
+            try:
+                result = await provider.chat(call)
+                if call.json_schema is not None:
+                    result = replace(result, content=_json_document(result.content))
+            except ProviderError as exc:
+                obs.failed(provider_outcome(exc, caller_bound), exc.message)
+                raise
+            obs.succeeded(result.model, result.prompt_tokens, result.completion_tokens)
+        return result
 
     def _budget(self, time_remaining: float | None) -> tuple[float, bool]:
         """The provider's time budget, and whether the caller's deadline (not our own limit) is what bounds it."""
@@ -131,6 +234,10 @@ class GatewayService:
         if not model:
             raise errors.InvalidArgument(f"no {kind} model was requested and the gateway has no default")
         return model
+
+
+def _served(result: ChatResult, *, cached: bool) -> ServedChat:
+    return ServedChat(**{f.name: getattr(result, f.name) for f in fields(ChatResult)}, cached=cached)
 
 
 def _check_messages(messages: Sequence[tuple[str, str]]) -> None:
@@ -166,31 +273,19 @@ def _json_document(content: str) -> str:
     return text
 
 
-def _fail(obs: Observation, exc: ProviderError, caller_bound: bool, timeout: float) -> errors.ServiceError:
-    """Provider failure → the error the caller sees; messages name the problem but never carry credentials."""
-    mapped: errors.ServiceError
+def _mapped(exc: ProviderError, caller_bound: bool, timeout: float) -> errors.ServiceError:
+    """Provider failure -> the error the caller sees; messages name the problem but never carry credentials."""
     if isinstance(exc, ProviderTimedOut):
         if caller_bound:
-            outcome = "deadline_exceeded"
-            mapped = errors.DeadlineExceeded("the caller's deadline expired before the model provider answered")
-        else:
-            outcome = "timeout"
-            mapped = errors.Unavailable(f"the model provider did not answer within {timeout:g}s")
-    elif isinstance(exc, ProviderRateLimited):
-        outcome = "rate_limited"
+            return errors.DeadlineExceeded("the caller's deadline expired before the model provider answered")
+        return errors.Unavailable(f"the model provider did not answer within {timeout:g}s")
+    if isinstance(exc, ProviderRateLimited):
         hint = f"; retry after {exc.retry_after:g}s" if exc.retry_after is not None else ""
-        mapped = errors.RateLimited(f"the model provider is rate limiting the gateway{hint}")
-    elif isinstance(exc, ProviderBadResponse):
-        outcome = "bad_response"
-        mapped = errors.Unavailable(f"provider returned an invalid response: {exc.message}")
-    elif isinstance(exc, ProviderUnsupported):
-        outcome = "unsupported"
-        mapped = FailedPrecondition(exc.message)
-    elif isinstance(exc, ProviderRejected):
-        outcome = "rejected"
-        mapped = errors.InvalidArgument(exc.message)
-    else:
-        outcome = "unavailable"
-        mapped = errors.Unavailable(exc.message)
-    obs.failed(outcome, mapped.message)
-    return mapped
+        return errors.RateLimited(f"the model provider is rate limiting the gateway{hint}")
+    if isinstance(exc, ProviderBadResponse):
+        return errors.Unavailable(f"provider returned an invalid response: {exc.message}")
+    if isinstance(exc, ProviderUnsupported):
+        return FailedPrecondition(exc.message)
+    if isinstance(exc, ProviderRejected):
+        return errors.InvalidArgument(exc.message)
+    return errors.Unavailable(exc.message)

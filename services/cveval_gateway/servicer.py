@@ -33,7 +33,7 @@ class GatewayServicer(aigateway_pb2_grpc.AiGatewayServiceServicer):
             usage=aigateway_pb2.Usage(
                 prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens
             ),
-            cached=False,
+            cached=result.cached,
         )
 
     async def Embed(

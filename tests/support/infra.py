@@ -21,6 +21,7 @@ MIGRATIONS = {
     "upload": REPO_ROOT / "services" / "cveval_upload" / "migrations",
     "job": REPO_ROOT / "services" / "cveval_job" / "migrations",
     "result": REPO_ROOT / "services" / "cveval_result" / "migrations",
+    "gateway": REPO_ROOT / "services" / "cveval_gateway" / "migrations",
 }
 
 

@@ -31,6 +31,7 @@ class ChatResult:
     provider: str
     prompt_tokens: int
     completion_tokens: int
+    attempts: int = 1  # model calls it took (structured output re-asks a model whose JSON broke the schema)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,15 @@ class ProviderRateLimited(ProviderError):
 
 class ProviderBadResponse(ProviderError):
     """Malformed JSON, missing fields, wrong vector count."""
+
+
+class ProviderInvalidOutput(ProviderBadResponse):
+    """The model's answers never matched the requested JSON schema, re-asks included; nothing was filled in."""
+
+    def __init__(self, message: str, *, attempts: int, problem: str) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.problem = problem
 
 
 class ProviderRejected(ProviderError):

@@ -6,7 +6,7 @@ import asyncio
 import json
 import random
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,12 +40,16 @@ class OpenAICompatProvider:
         policy: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
+        structured_output: Literal["json_object", "json_schema"] = "json_object",
     ) -> None:
         self.name = name or urlsplit(base_url).hostname or "openai-compatible"
         self._api_key = api_key
         self._connect_timeout_s = connect_timeout_s
         self._policy = policy or RetryPolicy()
         self._rng = rng or random.Random()
+        # json_schema lets providers that support it (OpenAI, vLLM, some OpenRouter models) constrain decoding;
+        # json_object is what every OpenAI-compatible server understands. The answer is validated either way.
+        self._structured_output = structured_output
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # One client for the life of the process: its pool keeps TCP/TLS connections warm between calls.
         self._client = httpx.AsyncClient(
@@ -74,7 +78,7 @@ class OpenAICompatProvider:
         if req.seed is not None:
             payload["seed"] = req.seed
         if req.json_schema is not None:
-            payload["response_format"] = {"type": "json_object"}
+            payload["response_format"] = self._response_format(req.json_schema)
 
         async def attempt(remaining: float) -> dict[str, Any]:
             return await self._post("chat/completions", payload, remaining)
@@ -107,6 +111,16 @@ class OpenAICompatProvider:
         return EmbedResult(
             vectors=vectors, model=_text(data.get("model")) or model, provider=self.name, prompt_tokens=prompt_tokens
         )
+
+    def _response_format(self, json_schema: str) -> dict[str, Any]:
+        if self._structured_output == "json_schema":
+            try:
+                schema = json.loads(json_schema)
+            except ValueError:
+                raise ProviderRejected("json_schema is not valid JSON") from None
+            # strict mode would reject schemas outside OpenAI's subset; the gateway validates the answer itself.
+            return {"type": "json_schema", "json_schema": {"name": "response", "schema": schema, "strict": False}}
+        return {"type": "json_object"}
 
     def _vectors(self, data: dict[str, Any], expected: int) -> list[list[float]]:
         items = data.get("data")

@@ -11,7 +11,8 @@ import pytest_asyncio
 
 from cveval.aigateway.v1 import aigateway_pb2, aigateway_pb2_grpc
 from cveval_gateway import app
-from cveval_gateway.providers import offline
+from cveval_gateway.cache.settings import GatewaySettings
+from cveval_gateway.providers import minilm, offline
 from cveval_kit.settings import Settings
 from cveval_testing.mock_openai import MockOpenAI, hash_vector
 
@@ -34,7 +35,8 @@ def fresh_mock(mock: MockOpenAI) -> None:
 
 
 async def _stub_for(settings: Settings) -> AsyncIterator[Stub]:
-    running = await app.start(settings, port=0)
+    # These tests are about provider failures: identical requests must reach the mock, not the completion cache.
+    running = await app.start(settings, port=0, tuning=GatewaySettings(completion_cache_bytes=0))
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
     try:
         yield aigateway_pb2_grpc.AiGatewayServiceStub(channel)
@@ -184,7 +186,7 @@ async def test_offline_engine_over_grpc(offline_gateway: Stub) -> None:
     assert "pasta" not in chat.content
     embedded = await offline_gateway.Embed(aigateway_pb2.EmbedRequest(texts=["python django", "pasta"]), timeout=5)
     assert embedded.dimensions == 384
-    assert embedded.model == offline.EMBED_MODEL
+    assert embedded.model == (minilm.MODEL if minilm.available() else offline.EMBED_MODEL)
     refused = await _status_of(offline_gateway.Chat(_chat_request(json_schema='{"type": "object"}'), timeout=5))
     assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "CVEVAL_LLM_BASE_URL" in (refused.details() or "")

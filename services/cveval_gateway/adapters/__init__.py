@@ -1,0 +1,1 @@
+"""PostgreSQL adapters of the ai-gateway (schema `gateway`)."""

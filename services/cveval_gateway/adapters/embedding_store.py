@@ -1,0 +1,61 @@
+"""PostgreSQL storage of cached embeddings: one query to read a batch, one statement to write one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import LargeBinary, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cveval_gateway.adapters.tables import embeddings
+from cveval_gateway.cache.embeddings import Embedded
+
+
+class EmbeddingStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def get_many(self, model: str, keys: Sequence[bytes]) -> dict[bytes, Embedded]:
+        # `= ANY(:keys)` binds one array parameter whatever the batch size, so the statement text (and the
+        # server's prepared-statement cache) stays the same, unlike an IN list of N parameters.
+        statement = select(
+            embeddings.c.text_sha256,
+            embeddings.c.answer_model,
+            embeddings.c.provider,
+            embeddings.c.dims,
+            embeddings.c.vector,
+        ).where(
+            embeddings.c.model == model,
+            embeddings.c.text_sha256 == any_(bindparam("keys", list(keys), type_=ARRAY(LargeBinary))),
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(statement)).all()
+        found: dict[bytes, Embedded] = {}
+        for key, answer_model, provider, dims, vector in rows:
+            vector = bytes(vector)
+            if dims > 0 and len(vector) == 4 * dims:  # a truncated row is a miss, never a short vector
+                found[bytes(key)] = Embedded(vector, answer_model, provider)
+        return found
+
+    async def put_many(self, model: str, entries: Mapping[bytes, Embedded]) -> None:
+        if not entries:
+            return
+        rows = [
+            {
+                "model": model,
+                "text_sha256": key,
+                "answer_model": entry.model,
+                "provider": entry.provider,
+                "dims": entry.dims,
+                "vector": entry.vector,
+            }
+            for key, entry in entries.items()
+        ]
+        # One multi-row INSERT; a row another replica wrote first is the same vector, so it is left alone.
+        statement = insert(embeddings).values(rows).on_conflict_do_nothing(index_elements=["model", "text_sha256"])
+        async with self.engine.begin() as connection:
+            await connection.execute(statement)
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,26 @@
+"""The gateway's tables, in its own `gateway` schema.
+
+Vectors are stored as bytea holding little-endian float32, not as float4[]: the bytes are exactly what the memory
+cache keeps and what the gRPC API sends, so a row goes in and out with one copy and no per-element parsing (asyncpg
+decodes a float4[] into one Python float object per dimension); the size is the same 4 bytes a dimension; and no
+query ever needs to look inside a vector (similarity search is not done here).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, Integer, LargeBinary, MetaData, String, Table, func
+
+SCHEMA = "gateway"
+metadata = MetaData(schema=SCHEMA)
+
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("model", String(200), primary_key=True),  # the model the caller asked for (the cache key)
+    Column("text_sha256", LargeBinary, primary_key=True),  # 32 bytes; the text itself is never stored
+    Column("answer_model", String(200), nullable=False),  # the model that produced the vector
+    Column("provider", String(200), nullable=False),
+    Column("dims", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

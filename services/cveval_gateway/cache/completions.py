@@ -1,0 +1,63 @@
+"""The completion cache: answers to deterministic chat requests, for a while, in memory.
+
+Only deterministic requests (temperature 0 or a fixed seed) are cached: for any other, a second answer is meant to
+differ. Memory only, not PostgreSQL: the prompts inline whole CVs and project reports, so a durable copy of every
+answer would be a second, unpurged store of candidate data; the TTL is short (1 h by default), so a restart loses
+little; and the scores built from these answers are stored by the result service anyway. The payoff of the cache
+is within that hour: a redelivered job or a retried request gets the same answer again without paying for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+
+from cveval_gateway.cache.memory import ByteBudgetCache, sized
+from cveval_gateway.observability import CACHE_REQUESTS
+from cveval_gateway.providers.base import ChatCall, ChatResult
+
+NAME = "completion"
+
+
+def is_deterministic(temperature: float, seed: int | None) -> bool:
+    return temperature == 0.0 or seed is not None
+
+
+def completion_key(call: ChatCall) -> bytes:
+    """sha256 over everything that shapes the answer; the time budget does not."""
+    schema = call.json_schema
+    if schema is not None:
+        # Key order and whitespace do not change what the schema asks for.
+        schema = json.dumps(json.loads(schema), sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(
+        [call.model, [[role, content] for role, content in call.messages], call.temperature, call.max_tokens,
+         schema, call.seed],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).digest()
+
+
+def _size(result: ChatResult) -> int:
+    return sized(result.content, result.model, result.provider, b"\0" * 32)
+
+
+class CompletionCache:
+    def __init__(self, budget_bytes: int, ttl_s: float = 3600.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.memory: ByteBudgetCache[bytes, ChatResult] = ByteBudgetCache(
+            NAME, budget_bytes, _size, ttl_s=ttl_s, clock=clock
+        )
+
+    def get(self, key: bytes) -> ChatResult | None:
+        found = self.memory.get(key)
+        CACHE_REQUESTS.labels(NAME, "miss" if found is None else "hit").inc()
+        return found
+
+    def put(self, key: bytes, result: ChatResult) -> None:
+        self.memory.put(key, result)
+
+    def bypassed(self) -> None:
+        """Count a request that is not eligible (not deterministic), so hit ratios can be read against all traffic."""
+        CACHE_REQUESTS.labels(NAME, "bypass").inc()
