@@ -1,18 +1,25 @@
-"""Composition root of the job service's API process."""
+"""Composition root of the job service's API process: JobService and VacancyService on one gRPC server."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from typing import Final
 
-from cveval.job.v1 import job_pb2, job_pb2_grpc
+import grpc
+
+from cveval.job.v1 import job_pb2, job_pb2_grpc, vacancy_pb2, vacancy_pb2_grpc
+from cveval_job.adapters.gateway_client import GatewayClient
 from cveval_job.adapters.jetstream_queue import JetStreamJobQueue
 from cveval_job.adapters.job_repository import JobRepository
 from cveval_job.adapters.upload_client import UploadClient
 from cveval_job.adapters.vacancy_repository import VacancyRepository
 from cveval_job.service import JobApplication
 from cveval_job.servicer import JobServicer
+from cveval_job.vacancies.indexing import ReferenceIndexer
+from cveval_job.vacancies.service import VacancyApplication
+from cveval_job.vacancies.servicer import VacancyServicer
 from cveval_kit import jetstream
 from cveval_kit.db import create_engine, session_factory
 from cveval_kit.grpc_clients import channel, close_channels
@@ -22,8 +29,16 @@ from cveval_kit.runtime import Running
 from cveval_kit.settings import Settings
 
 log = logging.getLogger(__name__)
-SERVICE_NAME = job_pb2.DESCRIPTOR.services_by_name["JobService"].full_name
-RELAY_INTERVAL_S = 5.0
+SERVICE_NAMES: Final = (
+    job_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
+    vacancy_pb2.DESCRIPTOR.services_by_name["VacancyService"].full_name,
+)
+RELAY_INTERVAL_S: Final = 5.0
+# Embedding a vacancy's reference chunks happens inside CreateVacancy / Evaluate: bound it well below Envoy's 30 s
+# route timeout; on a timeout the vacancy is still created and the worker embeds lazily.
+REFERENCE_EMBED_TIMEOUT_S: Final = 15.0
+# Start-up embedding of the default vacancy: retried while the ai-gateway comes up (services start in parallel).
+DEFAULT_INDEX_DELAYS_S: Final = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 async def _relay(app: JobApplication) -> None:
@@ -37,26 +52,47 @@ async def _relay(app: JobApplication) -> None:
             log.warning("outbox relay pass failed", exc_info=True)
 
 
+async def _index_default(vacancies: VacancyApplication) -> None:
+    """In the background so a down ai-gateway never holds up start-up; after the last try the worker's lazy
+    embedding covers the default vacancy."""
+    for delay in DEFAULT_INDEX_DELAYS_S:
+        await asyncio.sleep(delay)
+        if await vacancies.index_default():
+            return
+    log.warning("the default vacancy's reference chunks were not embedded at start-up; the worker will on first use")
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def start(settings: Settings, port: int | None = None) -> Running:
     engine = create_engine(settings, "cveval-job")
     sessions = session_factory(engine)
     nc = await jetstream.connect(settings.nats_url, "cveval-job")
     queue = JetStreamJobQueue(nc, settings)
     await queue.ensure_stream()
-    app = JobApplication(
-        JobRepository(sessions), VacancyRepository(sessions), UploadClient(channel(settings.upload_addr)), queue
-    )
-    await app.install_default_vacancy()
-    relay = asyncio.create_task(_relay(app))
-    server = GrpcServer("job", settings, [SERVICE_NAME])
-    await server.start(lambda s: job_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(app), s), port=port)
+    vacancy_store = VacancyRepository(sessions)
+    gateway = GatewayClient(channel(settings.gateway_addr), timeout_s=REFERENCE_EMBED_TIMEOUT_S)
+    vacancies = VacancyApplication(vacancy_store, ReferenceIndexer(gateway, vacancy_store))
+    app = JobApplication(JobRepository(sessions), vacancies, UploadClient(channel(settings.upload_addr)), queue)
+    await vacancies.install_default()
+    tasks = [asyncio.create_task(_relay(app)), asyncio.create_task(_index_default(vacancies))]
+    server = GrpcServer("job", settings, SERVICE_NAMES)
 
-    async def stop_relay() -> None:
-        relay.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await relay
+    def register(s: grpc.aio.Server) -> None:
+        job_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(app), s)
+        vacancy_pb2_grpc.add_VacancyServiceServicer_to_server(VacancyServicer(vacancies), s)
 
-    return Running(server=server, cleanups=[stop_relay, nc.drain, close_channels, engine.dispose])
+    await server.start(register, port=port)
+
+    async def stop_tasks() -> None:
+        for task in tasks:
+            await _cancel(task)
+
+    return Running(server=server, cleanups=[stop_tasks, nc.drain, close_channels, engine.dispose])
 
 
 async def serve(settings: Settings) -> None:

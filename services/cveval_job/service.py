@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from cveval_job.adapters.job_repository import JobRepository
-from cveval_job.adapters.vacancy_repository import VacancyRepository
 from cveval_job.domain.idempotency import (
     IdempotencyConflict,
     InvalidIdempotencyKey,
@@ -20,9 +19,8 @@ from cveval_job.domain.idempotency import (
 from cveval_job.domain.jobs import STATUSES, Job
 from cveval_job.domain.pagination import InvalidPageToken, clamp_page_size, decode_token, encode_token
 from cveval_job.ports import DocumentCatalog, JobQueue
-from cveval_job.scoring.errors import RubricError
 from cveval_job.scoring.model import Vacancy
-from cveval_job.scoring.rubrics import default_vacancy, vacancy_from_texts
+from cveval_job.vacancies.service import VacancyApplication
 from cveval_kit import errors
 
 log = logging.getLogger(__name__)
@@ -41,17 +39,12 @@ class EvaluateCommand:
 
 class JobApplication:
     def __init__(
-        self, jobs: JobRepository, vacancies: VacancyRepository, documents: DocumentCatalog, queue: JobQueue
+        self, jobs: JobRepository, vacancies: VacancyApplication, documents: DocumentCatalog, queue: JobQueue
     ) -> None:
         self.jobs = jobs
         self.vacancies = vacancies
         self.documents = documents
         self.queue = queue
-
-    async def install_default_vacancy(self) -> Vacancy:
-        vacancy = default_vacancy()
-        await self.vacancies.add(vacancy)
-        return vacancy
 
     async def evaluate(self, cmd: EvaluateCommand, idempotency_key: str = "") -> Job:
         cmd = EvaluateCommand(**{k: v.strip() for k, v in asdict(cmd).items()})
@@ -140,35 +133,15 @@ class JobApplication:
                 )
 
     async def _resolve_vacancy(self, cmd: EvaluateCommand) -> Vacancy:
+        """vacancy_id, else inline texts (an ad-hoc vacancy, stored and embedded like a created one), else the newest
+        vacancy titled job_title, else the default; the original system's clients send only some of these."""
         if cmd.vacancy_id:
-            found = await self.vacancies.get(cmd.vacancy_id)
-            if found is None:
-                raise errors.NotFound(f"vacancy {cmd.vacancy_id!r} not found", code="VACANCY_NOT_FOUND")
-            return found
+            return (await self.vacancies.get(cmd.vacancy_id)).vacancy
         if cmd.job_description or cmd.study_case_brief or cmd.scoring_rubric:
-            default = default_vacancy()
-            try:
-                vacancy = vacancy_from_texts(
-                    cmd.job_description or default.job_description,
-                    cmd.study_case_brief or default.study_case_brief,
-                    cmd.scoring_rubric or None,
-                )
-            except (RubricError, ValueError) as exc:
-                raise errors.InvalidArgument(f"inline vacancy: {exc}") from exc
-            await self.vacancies.add(vacancy)
-            return vacancy
+            return await self.vacancies.adhoc(cmd.job_description, cmd.study_case_brief, cmd.scoring_rubric)
         if cmd.job_title:
-            found = await self.vacancies.find_by_title(cmd.job_title)
-            if found is None:
-                raise errors.NotFound(
-                    f"no vacancy titled {cmd.job_title!r}; pass vacancy_id, inline texts, or omit job_title "
-                    "for the default vacancy",
-                    code="VACANCY_NOT_FOUND",
-                )
-            return found
-        stored = await self.vacancies.get(default_vacancy().id)
-        return stored if stored is not None else await self.install_default_vacancy()
-
+            return await self.vacancies.newest_titled(cmd.job_title)
+        return await self.vacancies.default()
 
 def _is_uuid(value: str) -> bool:
     try:

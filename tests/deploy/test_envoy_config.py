@@ -37,5 +37,6 @@ def test_rest_surface_is_transcoded_with_snake_case() -> None:
     assert set(options["services"]) == {
         "cveval.upload.v1.UploadService",
         "cveval.job.v1.JobService",
+        "cveval.job.v1.VacancyService",
         "cveval.result.v1.ResultService",
     }

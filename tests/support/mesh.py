@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from cveval.job.v1 import job_pb2_grpc
+from cveval.job.v1 import job_pb2_grpc, vacancy_pb2_grpc
 from cveval.result.v1 import result_pb2_grpc
 from cveval.upload.v1 import upload_pb2_grpc
 from cveval_devstack.procs import free_port
@@ -35,6 +35,9 @@ class Mesh:
 
     def jobs(self) -> job_pb2_grpc.JobServiceStub:
         return job_pb2_grpc.JobServiceStub(self._channel(self.settings.job_addr))
+
+    def vacancies(self) -> vacancy_pb2_grpc.VacancyServiceStub:
+        return vacancy_pb2_grpc.VacancyServiceStub(self._channel(self.settings.job_addr))
 
     def results(self) -> result_pb2_grpc.ResultServiceStub:
         return result_pb2_grpc.ResultServiceStub(self._channel(self.settings.result_addr))

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -32,7 +33,11 @@ vacancies = Table(
     Column("project_rubric", JSON, nullable=False),
     Column("version", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Keyset listing, newest first (migration 0002).
+    Index("ix_vacancies_created_id", "created_at", "id"),
 )
+# The newest vacancy with a title, compared case-insensitively (Evaluate's job_title, ListVacancies' filter).
+Index("ix_vacancies_title_created", func.lower(vacancies.c.title), vacancies.c.created_at, vacancies.c.id)
 
 vacancy_chunks = Table(
     "vacancy_chunks",

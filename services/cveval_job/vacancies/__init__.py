@@ -1,0 +1,1 @@
+"""Vacancies as a resource: create (idempotent, content-versioned), get, list; reference chunks embedded at creation."""

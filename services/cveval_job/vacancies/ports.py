@@ -1,0 +1,48 @@
+"""What the vacancy use cases need from the outside world: a store and an embedder (the ai-gateway)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from cveval_job.domain.retrieval import EmbeddedChunk
+from cveval_job.scoring.model import Vacancy
+from cveval_job.vacancies.domain import StoredVacancy
+
+
+class VacancyStore(Protocol):
+    async def insert(self, vacancy: Vacancy) -> tuple[StoredVacancy, bool]:
+        """Store the vacancy unless its id exists; the stored one and whether this call created it."""
+
+    async def install(self, vacancy: Vacancy) -> bool:
+        """Store a vacancy the code owns (the default), replacing its content and chunks when its version changed;
+        True when something was written."""
+
+    async def get_stored(self, vacancy_id: str) -> StoredVacancy | None: ...
+
+    async def newest_by_title(self, title: str) -> StoredVacancy | None:
+        """The most recently created vacancy with this title, compared case-insensitively."""
+
+    async def page(
+        self, *, title: str | None, limit: int, after: tuple[datetime, str] | None
+    ) -> list[StoredVacancy]:
+        """Newest first by (created_at, id); `after` is the last (created_at, id) of the previous page."""
+
+    async def has_chunks(self, vacancy_id: str) -> bool:
+        """Whether reference chunks of any embedding model are stored for the vacancy."""
+
+    async def save_chunks(self, vacancy_id: str, embed_model: str, chunks: Sequence[EmbeddedChunk]) -> None: ...
+
+
+class EmbeddingBatch(Protocol):
+    @property
+    def vectors(self) -> Sequence[Sequence[float]]: ...
+
+    @property
+    def model(self) -> str: ...
+
+
+class Embedder(Protocol):
+    async def embed(self, texts: Sequence[str]) -> EmbeddingBatch:
+        """One vector per text, in order, all from the model named in the batch."""

@@ -1,0 +1,124 @@
+"""The vacancy use cases: create (idempotent), get, list, the shipped default and ad-hoc vacancies. No gRPC here.
+
+Every new vacancy, whichever way it comes (CreateVacancy, Evaluate's inline texts, the default at start-up), takes
+one path: stored once by its content-derived id, then its reference chunks are embedded once.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Final
+
+from cveval_job.domain.pagination import InvalidPageToken, clamp_page_size, decode_token, encode_token
+from cveval_job.scoring.errors import RubricError
+from cveval_job.scoring.model import Vacancy
+from cveval_job.scoring.rubrics import DEFAULT_VACANCY_ID, default_vacancy, vacancy_from_texts
+from cveval_job.vacancies.domain import (
+    InvalidVacancy,
+    StoredVacancy,
+    VacancyDraft,
+    build_vacancy,
+    check_text,
+    normalize_title,
+    with_content_version,
+)
+from cveval_job.vacancies.indexing import ReferenceIndexer
+from cveval_job.vacancies.ports import VacancyStore
+from cveval_kit import errors
+
+# Full vacancies carry up to 2 x 100k characters of text: keep a page of them far below Envoy's 8 MiB response cap.
+MAX_FULL_PAGE_SIZE: Final = 10
+NOT_FOUND_CODE: Final = "VACANCY_NOT_FOUND"
+
+
+@functools.cache
+def shipped_default() -> Vacancy:
+    return with_content_version(default_vacancy())
+
+
+class VacancyApplication:
+    def __init__(self, store: VacancyStore, indexer: ReferenceIndexer) -> None:
+        self.store = store
+        self.indexer = indexer
+
+    async def create(self, draft: VacancyDraft) -> tuple[StoredVacancy, bool]:
+        try:
+            vacancy = build_vacancy(draft)
+        except InvalidVacancy as exc:
+            raise errors.InvalidArgument(str(exc), code="INVALID_VACANCY") from exc
+        return await self._store(vacancy)
+
+    async def adhoc(self, job_description: str, study_case_brief: str, scoring_rubric: str) -> Vacancy:
+        """The vacancy of an Evaluate request that carries its own texts; missing texts come from the default."""
+        try:
+            texts = [
+                check_text(field, value, required=False)
+                for field, value in (
+                    ("job_description", job_description),
+                    ("study_case_brief", study_case_brief),
+                    ("scoring_rubric", scoring_rubric),
+                )
+            ]
+            default = default_vacancy()
+            vacancy = vacancy_from_texts(
+                texts[0] or default.job_description, texts[1] or default.study_case_brief, texts[2] or None
+            )
+        except (InvalidVacancy, RubricError, ValueError) as exc:
+            raise errors.InvalidArgument(f"inline vacancy: {exc}", code="INVALID_VACANCY") from exc
+        # The id stays the scoring domain's hash of the texts, so ad-hoc vacancies stored before keep deduplicating.
+        stored, _ = await self._store(with_content_version(vacancy))
+        return stored.vacancy
+
+    async def _store(self, vacancy: Vacancy) -> tuple[StoredVacancy, bool]:
+        stored, created = await self.store.insert(vacancy)
+        if created:
+            # Awaited, not fired off: the chunks are stored before any job can reach the worker, so the worker never
+            # embeds the same chunks in parallel. A failure is logged and left to the worker's lazy path.
+            await self.indexer.index(stored.vacancy)
+        return stored, created
+
+    async def get(self, vacancy_id: str) -> StoredVacancy:
+        found = await self.store.get_stored(vacancy_id.strip())
+        if found is None:
+            raise errors.NotFound(f"vacancy {vacancy_id!r} not found", code=NOT_FOUND_CODE)
+        return found
+
+    async def newest_titled(self, title: str) -> Vacancy:
+        found = await self.store.newest_by_title(normalize_title(title))
+        if found is None:
+            raise errors.NotFound(
+                f"no vacancy titled {normalize_title(title)!r}; pass vacancy_id, inline texts, or omit job_title "
+                "for the default vacancy",
+                code=NOT_FOUND_CODE,
+            )
+        return found.vacancy
+
+    async def list(
+        self, title: str, page_size: int, page_token: str, *, full: bool
+    ) -> tuple[list[StoredVacancy], str]:
+        try:
+            limit = clamp_page_size(page_size)
+            after = decode_token(page_token) if page_token else None
+        except (ValueError, InvalidPageToken) as exc:
+            raise errors.InvalidArgument(str(exc)) from exc
+        if full:
+            limit = min(limit, MAX_FULL_PAGE_SIZE)
+        page = await self.store.page(title=normalize_title(title) or None, limit=limit + 1, after=after)
+        if len(page) > limit:
+            last = page[limit - 1]
+            return page[:limit], encode_token(last.created_at, last.vacancy.id)
+        return page, ""
+
+    async def default(self) -> Vacancy:
+        stored = await self.store.get_stored(DEFAULT_VACANCY_ID)
+        if stored is not None:
+            return stored.vacancy
+        await self.install_default()
+        return (await self.get(DEFAULT_VACANCY_ID)).vacancy
+
+    async def install_default(self) -> bool:
+        """Store the shipped default vacancy (replacing it when a release changed its texts or rubrics)."""
+        return await self.store.install(shipped_default())
+
+    async def index_default(self) -> bool:
+        return await self.indexer.index(shipped_default())
