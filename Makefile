@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 GEN_STAMP := gen/.stamp
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench clean
+.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e quality clean
 
 run: setup gen
 	$(PY) -m cveval_devstack
@@ -46,6 +46,10 @@ integration: setup gen
 
 e2e: setup gen
 	$(PY) -m pytest tests/e2e
+
+# The scoring quality report: corpus ranking, format invariance, repeatability, project levels, injection.
+quality: setup
+	$(PY) -m tools.quality
 
 clean:
 	rm -rf gen build .mypy_cache .pytest_cache .ruff_cache

@@ -1,22 +1,59 @@
-"""Retrieval over a vacancy's embedded reference chunks: cosine ranking, per stage, never silently empty."""
+"""Hybrid retrieval over a vacancy's embedded reference chunks, per stage, never silently empty.
+
+Two rankings of the stage's chunks are fused:
+- dense: the best cosine between a chunk and any query window (whatever the gateway's embedder is);
+- lexical: Okapi BM25 (Lucene variant, via bm25s) of the candidate document's terms against each chunk, so a chunk
+  that shares rare terms with the CV ("Kubernetes", "pgvector") beats one that only shares common words.
+
+They are fused with reciprocal rank fusion (RRF) rather than a weighted sum of scores: cosine scales differ between
+embedders (a hashing embedder and MiniLM put "related" at very different values) and BM25 is unbounded and grows
+with query length, so a weighted sum would need re-calibrating whenever the model changes. RRF uses ranks only and
+works unchanged with either embedder.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
+import bm25s  # type: ignore[import-untyped]
 import numpy as np
+
+from cveval_job.scoring.chunking import vacancy_chunks
+from cveval_job.scoring.model import Chunk, Vacancy
+from cveval_job.scoring.skills import extract_skills
+from cveval_job.scoring.text import STOPWORDS, normalize, stem, words
+
+__all__ = [
+    "STAGE_SOURCES",
+    "EmbeddedChunk",
+    "RetrievalEmpty",
+    "Retrieved",
+    "lexical_tokens",
+    "query_windows",
+    "reference_chunks",
+    "retrieve",
+]
 
 # Which reference documents each stage reads (PRODUCT.md: the CV against the job description and CV rubric,
 # the project against the case-study brief and the project rubric).
-STAGE_SOURCES = {
+STAGE_SOURCES: Final = {
     "cv": ("job_description", "cv_rubric"),
     "project": ("study_case_brief", "project_rubric"),
 }
+RRF_K: Final = 60  # the usual constant (Cormack et al., 2009): agreement of both rankings outweighs one top rank
+# A cosine at or below this is what unrelated texts get from a hashing embedder (random signs cancel to ~0);
+# such a chunk is not "found" by the dense ranking.
+MIN_COSINE: Final = 0.05
+BM25_K1: Final = 1.2
+BM25_B: Final = 0.75
+QUERY_WINDOW_CHARS: Final = 1200
+MAX_QUERY_WINDOWS: Final = 8
 
 
 class RetrievalEmpty(Exception):
-    pass
+    """Nothing to retrieve, or nothing retrieved: the job fails (RETRIEVAL_EMPTY) instead of scoring blind."""
 
 
 @dataclass(frozen=True)
@@ -30,24 +67,107 @@ class EmbeddedChunk:
 @dataclass(frozen=True)
 class Retrieved:
     chunk: EmbeddedChunk
-    score: float
+    score: float  # fused RRF score: what the order is by
+    cosine: float  # best cosine to any query window
+    lexical: float  # BM25 of the query document against this chunk (0 when it shares no term)
 
 
-def rank(
-    query_vectors: Sequence[Sequence[float]], chunks: Sequence[EmbeddedChunk], stage: str, k: int = 6
+def reference_chunks(vacancy: Vacancy) -> list[Chunk]:
+    """Every chunk a vacancy offers to retrieval (job description, brief, both rubrics, any scoring notes)."""
+    return vacancy_chunks(vacancy)
+
+
+def query_windows(text: str) -> list[str]:
+    """Windows spread over the whole document, so the dense ranking sees more than its first page."""
+    flat = " ".join(text.split())
+    windows = [flat[i : i + QUERY_WINDOW_CHARS] for i in range(0, len(flat), QUERY_WINDOW_CHARS)]
+    if len(windows) <= MAX_QUERY_WINDOWS:
+        return windows
+    step = len(windows) / MAX_QUERY_WINDOWS
+    return [windows[int(i * step)] for i in range(MAX_QUERY_WINDOWS)]
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Light stems of the content words, plus one "skill:<canonical>" token per recognised skill, so an alias in the
+    CV ("Postgres", "k8s") meets the name in the job text ("PostgreSQL", "Kubernetes")."""
+    clean = normalize(text)
+    tokens = [stem(w) for w in words(clean) if len(w) >= 2 and w not in STOPWORDS and not w.isdigit()]
+    return tokens + sorted(f"skill:{s}" for s in extract_skills(clean))
+
+
+def _bm25(query: Sequence[str], documents: Sequence[Sequence[str]]) -> np.ndarray:
+    if not query or not any(documents):
+        return np.zeros(len(documents), dtype=np.float64)
+    index = bm25s.BM25(k1=BM25_K1, b=BM25_B, method="lucene")
+    index.index([list(d) for d in documents], show_progress=False)
+    known = [t for t in query if t in index.vocab_dict]
+    if not known:
+        return np.zeros(len(documents), dtype=np.float64)
+    return np.asarray(index.get_scores(known), dtype=np.float64)
+
+
+def _cosines(query_vectors: Sequence[Sequence[float]], chunks: Sequence[EmbeddedChunk]) -> np.ndarray:
+    matrix = _normalise(np.asarray([c.vector for c in chunks], dtype=np.float64))
+    queries = _normalise(np.asarray(query_vectors, dtype=np.float64))
+    if matrix.shape[1] != queries.shape[1]:
+        raise ValueError(f"query vectors have {queries.shape[1]} dimensions, chunks {matrix.shape[1]}")
+    return np.asarray((matrix @ queries.T).max(axis=1), dtype=np.float64)
+
+
+def _ranks(values: np.ndarray, floor: float) -> dict[int, int]:
+    """1-based rank of each index whose value exceeds floor; ties keep document order."""
+    order = sorted((i for i in range(len(values)) if values[i] > floor), key=lambda i: (-values[i], i))
+    return {i: r for r, i in enumerate(order, start=1)}
+
+
+def retrieve(
+    stage: str,
+    query_text: str,
+    query_vectors: Sequence[Sequence[float]],
+    chunks: Sequence[EmbeddedChunk],
+    k: int = 6,
 ) -> list[Retrieved]:
-    """Top-k chunks of the stage's sources by their best cosine to any query vector; ties keep document order."""
+    """The k best chunks of the stage's sources for a candidate document, best first.
+
+    Each of the stage's sources keeps at least its best chunk in the result (when it has one that matched), so the
+    CV stage always sees some job text and some rubric text. Raises RetrievalEmpty when the stage has no reference
+    text or the document gives no query; a document that matches nothing still gets the closest chunks.
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
     sources = STAGE_SOURCES[stage]
     candidates = [c for c in chunks if c.source in sources]
     if not candidates:
         raise RetrievalEmpty(f"the vacancy has no {' or '.join(sources)} text to retrieve from")
-    if not query_vectors:
-        raise RetrievalEmpty(f"the {stage} text produced no query to retrieve with")
-    matrix = _normalise(np.asarray([c.vector for c in candidates], dtype=np.float64))
-    queries = _normalise(np.asarray(query_vectors, dtype=np.float64))
-    best = (matrix @ queries.T).max(axis=1)
-    order = sorted(range(len(candidates)), key=lambda i: (-best[i], i))[:k]
-    return [Retrieved(candidates[i], float(best[i])) for i in order]
+    if not query_vectors or not query_text.strip():
+        raise RetrievalEmpty(f"the {stage} document produced no query to retrieve with")
+    cosine = _cosines(query_vectors, candidates)
+    query = sorted(set(lexical_tokens(query_text)))  # each term once: repetition in a CV is not relevance
+    lexical = _bm25(query, [lexical_tokens(c.text) for c in candidates])
+    dense_rank, lexical_rank = _ranks(cosine, MIN_COSINE), _ranks(lexical, 0.0)
+    fused = {
+        i: sum(1.0 / (RRF_K + r[i]) for r in (dense_rank, lexical_rank) if i in r)
+        for i in dense_rank.keys() | lexical_rank.keys()
+    }
+    if not fused:
+        # Nothing resembles the document (say, a pastry chef's CV for a backend role). That is a finding about the
+        # candidate, not a failure: score against the closest chunks by cosine so the result shows the poor fit.
+        fused = {
+            i: 1.0 / (RRF_K + r) for r, i in enumerate(sorted(range(len(candidates)), key=lambda i: (-cosine[i], i)), 1)
+        }
+    order = sorted(fused, key=lambda i: (-fused[i], i))
+    chosen = order[:k]
+    for source in sources:
+        best = next((i for i in order if candidates[i].source == source), None)
+        if best is not None and best not in chosen:
+            # Replace the weakest chunk of a source that is already represented more than once.
+            for pos in range(len(chosen) - 1, -1, -1):
+                own = candidates[chosen[pos]].source
+                if sum(candidates[j].source == own for j in chosen) > 1:
+                    chosen[pos] = best
+                    break
+    chosen.sort(key=lambda i: (-fused[i], i))
+    return [Retrieved(candidates[i], fused[i], float(cosine[i]), float(lexical[i])) for i in chosen]
 
 
 def _normalise(m: np.ndarray) -> np.ndarray:

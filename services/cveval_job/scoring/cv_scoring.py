@@ -24,6 +24,16 @@ __all__ = ["CV_ALIASES", "CvAssessment", "JobProfile", "assess_cv", "job_profile
 
 OPTIONAL_WEIGHT: Final = 0.5
 BROAD_WEIGHT: Final = 0.5
+# A missing skill the CV has a neighbour of (same lexicon area: Vue for React, MySQL for PostgreSQL, Scrum for
+# roadmapping) earns part of its weight: adjacent skills transfer, and "none of the skills, but the same field" is a
+# better fit than "a different field".
+RELATED_CREDIT: Final = 0.3
+# A posting naming fewer specific skills than this is only partly described by the lexicon; its own wording
+# (content words shared with the CV) fills the rest, in proportion to what the lexicon misses.
+SPECIFIC_UNITS: Final = 6
+# Keyword shares run lower than skill shares for the same fit (postings repeat their own vocabulary): this scale
+# puts KEYWORD_BANDS onto SHARE_BANDS.
+KEYWORD_SCALE: Final = 1.5
 # Broad skills ("communication", "software development") are named by almost every posting: they count, but less.
 _BROAD: Final = frozenset({"soft", "general"})
 
@@ -58,15 +68,30 @@ def _technical(cv: str, job: JobProfile) -> tuple[int, tuple[str, ...], list[str
     found_opt = [_unit_name(u, have) for u in job.optional if u & have]
     missing = [_unit_name(u, have) for u in job.core if not u & have]
     categories = default_lexicon().categories
+    areas = {categories.get(s) for s in have} - _BROAD - {None}
 
     def weight(unit: Unit, base: float) -> float:
         return base * (BROAD_WEIGHT if all(categories.get(s) in _BROAD for s in unit) else 1.0)
 
+    def credit(unit: Unit) -> float:
+        if unit & have:
+            return 1.0
+        return RELATED_CREDIT if any(categories.get(s) in areas for s in unit) else 0.0
+
     units = [(u, weight(u, 1.0)) for u in job.core] + [(u, weight(u, OPTIONAL_WEIGHT)) for u in job.optional]
-    share = sum(w for u, w in units if u & have) / sum(w for _, w in units)
+    share = sum(w * credit(u) for u, w in units) / sum(w for _, w in units)
+    related = [_unit_name(u, have) for u in job.core if 0 < credit(u) < 1]
     evidence = [f"found {len(found_core)}/{len(job.core)} required skills: {names(found_core) or 'none'}"]
+    specific = sum(1 for u in job.core if weight(u, 1.0) == 1.0)
+    if specific < SPECIFIC_UNITS and job.keywords:
+        lexicon_part = specific / SPECIFIC_UNITS
+        keyword_share = len(job.keywords & content_stems(cv)) / len(job.keywords)
+        share = lexicon_part * share + (1 - lexicon_part) * min(1.0, KEYWORD_SCALE * keyword_share)
+        evidence.append(f"job names few specific skills: {keyword_share:.0%} of its key terms appear in the CV")
     if missing:
         evidence.append(f"missing: {names(missing)}")
+    if related:
+        evidence.append(f"related skills in the same area for: {names(related, 5)}")
     if found_opt:
         evidence.append(f"nice-to-have found: {names(found_opt, 5)}")
     return band(share, SHARE_BANDS), tuple(evidence), found_core + found_opt, missing, []

@@ -83,7 +83,10 @@ def strip_injections(text: str) -> tuple[str, tuple[str, ...]]:
     snippets: list[str] = []
     for pattern in _PATTERNS:
         for m in pattern.finditer(text):
-            spans.append(_removal_span(text, m.start(), m.end()))
+            # A pattern anchored on a line break ("\nSYSTEM:") starts on the line before: start at the text itself,
+            # or the removal would take the previous line (a real achievement) with it.
+            start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
+            spans.append(_removal_span(text, start, m.end()))
             snippets.append(" ".join(m.group(0).split()))
     if not spans:
         return text, ()

@@ -6,6 +6,7 @@ separate requirement would punish every candidate for not knowing all of them, s
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable
@@ -14,7 +15,7 @@ from typing import Final
 
 from cveval_job.scoring.experience import DEFAULT_REQUIRED_YEARS, required_years
 from cveval_job.scoring.skills import default_lexicon, expand_skills, extract_skills, skill_mentions
-from cveval_job.scoring.text import content_stems, sentences, split_optional
+from cveval_job.scoring.text import content_stems, sentences, split_optional, strip_boilerplate
 
 __all__ = ["MIN_SKILLS", "JobProfile", "job_profile", "skill_requirements"]
 
@@ -32,7 +33,8 @@ def _alternative_spans(sentence: str) -> list[tuple[int, int]]:
     """Parenthesised lists and "such as …" lists: their skills are examples, any one of which will do."""
     spans = [(m.start(), m.end()) for m in re.finditer(r"\([^()]*\)", sentence)]
     for m in _INTRODUCER.finditer(sentence):
-        end = re.search(r"[.;:)]|$", sentence[m.end() :])
+        # The list ends at a sentence stop, not at the dot inside a name such as ".NET" or "Node.js".
+        end = re.search(r"[.;:)](?!\w)|$", sentence[m.end() :])
         spans.append((m.end(), m.end() + (end.start() if end else 0)))
     return spans
 
@@ -110,7 +112,13 @@ class JobProfile:
 
 
 def job_profile(job_texts: Iterable[str]) -> JobProfile:
-    text = "\n\n".join(t for t in job_texts if t.strip())
+    return _profile("\n\n".join(t for t in job_texts if t.strip()))
+
+
+@functools.lru_cache(maxsize=256)
+def _profile(text: str) -> JobProfile:
+    # A vacancy is scored against many CVs: its profile is computed once per text (frozen, safe to share).
+    text = strip_boilerplate(text)
     required, optional = split_optional(text)
     core = skill_requirements(required)
     covered = frozenset().union(*core)

@@ -1,27 +1,41 @@
-"""The LLM scorer: a chain of three prompts (CV and project concurrently, then the summary) through a ChatPort.
+"""The LLM scorer: a chain of structured steps through a ChatPort.
 
-The model only gives 1..5 sub-scores with evidence and the prose; the weighted math is rubric_math's. A reply that
-does not parse or lacks a score is retried, then the evaluation fails: a score is never invented.
+    CV ─▶ profile (skills, dated roles, achievements) ─▶ CV sub-scores ─┐
+    project report ─────────────────────────────────▶ project sub-scores ┴─▶ overall summary
+
+The CV branch and the project branch run concurrently; the summary waits for both. Every step is a chat call with a
+JSON schema at temperature 0 and a fixed seed, validated in code and retried with the reason when unusable. The model
+only gives 1..5 sub-scores with evidence and the prose; the weighted math is rubric_math's. A step still unusable
+after its retries fails the evaluation with a ScoringError: a score is never invented.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import re
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 from cveval_job.scoring import rubric_math
-from cveval_job.scoring.errors import ScoreError, ScoringError
+from cveval_job.scoring.errors import ScoringError
 from cveval_job.scoring.feedback import recommendation
 from cveval_job.scoring.injection import INJECTION_FLAG, strip_injections
+from cveval_job.scoring.llm_replies import (
+    BadReply,
+    CandidateProfile,
+    StageResult,
+    parse_profile,
+    parse_stage,
+    parse_summary,
+)
 from cveval_job.scoring.model import Evaluation, ParameterScore, Rubric, ScoringInput
 from cveval_job.scoring.ports import ChatPort, ChatReply
 from cveval_job.scoring.prompts import (
     CV_TEMPLATE,
     MAX_DOCUMENT_CHARS,
+    PROFILE_SCHEMA,
+    PROFILE_TEMPLATE,
     PROJECT_TEMPLATE,
     PROMPT_VERSION,
     SUMMARY_SCHEMA,
@@ -34,20 +48,16 @@ from cveval_job.scoring.prompts import (
     stage_schema,
 )
 
-__all__ = ["SCORER_NAME", "SCORER_VERSION", "LlmScorer"]
+__all__ = ["SCORER_NAME", "SCORER_VERSION", "STEPS", "LlmScorer"]
 
 SCORER_NAME: Final = "llm"
-SCORER_VERSION: Final = "llm-1"
-MAX_EVIDENCE: Final = 3
-MAX_EVIDENCE_CHARS: Final = 240
-_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL | re.IGNORECASE)
+SCORER_VERSION: Final = "llm-2"
+DEFAULT_SEED: Final = 7
+# Step names as recorded in provenance (step_latency_ms "score.<step>") and in error messages.
+STEPS: Final = ("cv_profile", "cv_scores", "project_scores", "summary")
 
 T = TypeVar("T")
 Messages = list[tuple[str, str]]
-
-
-class _BadReply(ValueError):
-    """A model reply that cannot be used; the message says why, and is sent back to the model on retry."""
 
 
 @dataclass
@@ -56,6 +66,7 @@ class _Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     attempts: int = 0  # the most attempts any single step needed
+    step_ms: dict[str, float] = field(default_factory=dict)
 
     def add(self, reply: ChatReply) -> None:
         if reply.model and reply.model not in self.models:
@@ -63,153 +74,112 @@ class _Usage:
         self.prompt_tokens += max(0, reply.prompt_tokens)
         self.completion_tokens += max(0, reply.completion_tokens)
 
-    def merge(self, other: _Usage) -> None:
-        self.models += [m for m in other.models if m not in self.models]
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.attempts = max(self.attempts, other.attempts)
-
-
-@dataclass(frozen=True)
-class _StageResult:
-    scores: dict[str, int]
-    evidence: dict[str, tuple[str, ...]]
-    feedback: str
-
-
-def _json_object(content: str) -> dict[str, Any]:
-    text = content.strip()
-    fenced = _FENCE.match(text)
-    if fenced:
-        text = fenced.group(1)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _BadReply(f"the reply is not valid JSON ({exc.msg})") from None
-    if not isinstance(data, dict):
-        raise _BadReply("the reply must be a JSON object")
-    return data
-
-
-def _evidence(raw: Any) -> tuple[str, ...]:
-    items = raw if isinstance(raw, list) else [raw] if isinstance(raw, str) else []
-    texts = [" ".join(i.split())[:MAX_EVIDENCE_CHARS] for i in items if isinstance(i, str) and i.strip()]
-    return tuple(texts[:MAX_EVIDENCE])
-
-
-def parse_stage(content: str, rubric: Rubric) -> _StageResult:
-    """Sub-scores, evidence and feedback from a stage reply; _BadReply when any rubric score is missing or invalid."""
-    data = _json_object(content)
-    raw_scores = data.get("scores")
-    if not isinstance(raw_scores, dict):
-        raise _BadReply('the reply has no "scores" object')
-    scores: dict[str, object] = {}
-    evidence: dict[str, tuple[str, ...]] = {}
-    for key in rubric.keys:
-        entry = raw_scores.get(key)
-        value = entry.get("score") if isinstance(entry, dict) else entry
-        if value is not None:
-            scores[key] = value
-        evidence[key] = _evidence(entry.get("evidence")) if isinstance(entry, dict) else ()
-    try:
-        valid = rubric_math.validate_scores(scores, rubric)
-    except ScoreError as exc:
-        raise _BadReply(str(exc)) from None
-    feedback = data.get("feedback")
-    if not isinstance(feedback, str) or not feedback.strip():
-        raise _BadReply('the reply has no "feedback" text')
-    return _StageResult(valid, evidence, " ".join(feedback.split()))
-
-
-def parse_summary(content: str) -> str:
-    summary = _json_object(content).get("overall_summary")
-    if not isinstance(summary, str) or not summary.strip():
-        raise _BadReply('the reply has no "overall_summary" text')
-    return " ".join(summary.split())
-
 
 class LlmScorer:
-    """Scores through a chat model. max_attempts counts every call of a step, the first one included."""
+    """Scores through a chat model. max_attempts counts every call of a step, the first one included.
 
-    def __init__(self, chat: ChatPort, max_attempts: int = 2, *, temperature: float = 0.0, seed: int | None = 7):
+    `clock` measures step latency only (it never influences a score); tests pass a fake one.
+    """
+
+    def __init__(
+        self,
+        chat: ChatPort,
+        max_attempts: int = 2,
+        *,
+        temperature: float = 0.0,
+        seed: int | None = DEFAULT_SEED,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._chat = chat
         self._max_attempts = max_attempts
         self._temperature = temperature
         self._seed = seed
+        self._clock = clock
 
-    async def _call(self, step: str, messages: Messages, schema: str, parse: Callable[[str], T]) -> tuple[T, _Usage]:
-        usage = _Usage()
+    async def _call(
+        self, step: str, messages: Messages, schema: str, parse: Callable[[str], T], usage: _Usage
+    ) -> T:
+        started = self._clock()
         reason = ""
-        for attempt in range(1, self._max_attempts + 1):
-            usage.attempts = attempt
-            reply = await self._chat.chat(
-                messages, json_schema=schema, temperature=self._temperature, seed=self._seed
-            )
-            usage.add(reply)
-            try:
-                return parse(reply.content), usage
-            except _BadReply as exc:
-                reason = str(exc)
-                # Tell the model what was wrong; a blind repeat of the same prompt tends to fail the same way.
-                messages = [
-                    *messages,
-                    ("assistant", reply.content),
-                    ("user", f"That reply was not usable: {reason}. Reply again with only the JSON object, "
-                             "scoring every parameter as an integer from 1 to 5."),
-                ]
-        raise ScoringError(f"{step}: the model's reply was unusable after {self._max_attempts} attempts: {reason}")
-
-    def _stage_messages(self, template: str, rubric: Rubric, context: str, candidate: str, title: str) -> Messages:
-        prompt = template.format(
-            title=title, rubric=rubric_block(rubric), context=context, candidate=candidate, keys=", ".join(rubric.keys)
+        try:
+            for attempt in range(1, self._max_attempts + 1):
+                usage.attempts = max(usage.attempts, attempt)
+                reply = await self._chat.chat(
+                    messages, json_schema=schema, temperature=self._temperature, seed=self._seed
+                )
+                usage.add(reply)
+                try:
+                    return parse(reply.content)
+                except BadReply as exc:
+                    reason = str(exc)
+                    # Tell the model what was wrong; a blind repeat of the same prompt tends to fail the same way.
+                    messages = [
+                        *messages,
+                        ("assistant", reply.content),
+                        ("user", f"That reply was not usable: {reason}. Reply again with only the JSON object "
+                                 "that matches the schema; every score is an integer from 1 to 5."),
+                    ]
+        finally:
+            usage.step_ms[step] = round((self._clock() - started) * 1000, 2)
+        raise ScoringError(
+            f"{step}: the model's reply did not match the schema after {self._max_attempts} attempts: {reason}"
         )
-        return [("system", SYSTEM_PROMPT), ("user", prompt)]
+
+    async def _cv_branch(self, inp: ScoringInput, cv_text: str, usage: _Usage) -> tuple[CandidateProfile, StageResult]:
+        profile_prompt = PROFILE_TEMPLATE.format(
+            candidate=candidate_block("candidate_cv", cv_text), schema=PROFILE_SCHEMA
+        )
+        profile = await self._call(
+            "cv_profile", [("system", SYSTEM_PROMPT), ("user", profile_prompt)], PROFILE_SCHEMA, parse_profile, usage
+        )
+        vacancy, rubric = inp.vacancy, inp.vacancy.cv_rubric
+        schema = stage_schema(rubric)
+        prompt = CV_TEMPLATE.format(
+            title=vacancy.title,
+            rubric=rubric_block(rubric),
+            context=context_block(inp.cv_context, vacancy, "job_description", vacancy.scoring_notes),
+            candidate=candidate_block("candidate_profile", profile.to_json()),
+            schema=schema,
+            keys=", ".join(rubric.keys),
+        )
+        stage = await self._call(
+            "cv_scores", [("system", SYSTEM_PROMPT), ("user", prompt)], schema, lambda c: parse_stage(c, rubric), usage
+        )
+        return profile, stage
+
+    async def _project_branch(self, inp: ScoringInput, report: str, usage: _Usage) -> StageResult:
+        vacancy, rubric = inp.vacancy, inp.vacancy.project_rubric
+        schema = stage_schema(rubric)
+        prompt = PROJECT_TEMPLATE.format(
+            title=vacancy.title,
+            rubric=rubric_block(rubric),
+            context=context_block(inp.project_context, vacancy, "study_case_brief", vacancy.scoring_notes),
+            candidate=candidate_block("candidate_project_report", report),
+            schema=schema,
+            keys=", ".join(rubric.keys),
+        )
+        return await self._call(
+            "project_scores",
+            [("system", SYSTEM_PROMPT), ("user", prompt)],
+            schema,
+            lambda c: parse_stage(c, rubric),
+            usage,
+        )
 
     async def score(self, inp: ScoringInput) -> Evaluation:
         inp.require_text()
         cv_text, cv_injections = strip_injections(inp.cv_text)
         report, report_injections = strip_injections(inp.project_text)
         vacancy = inp.vacancy
-        cv_messages = self._stage_messages(
-            CV_TEMPLATE,
-            vacancy.cv_rubric,
-            context_block(inp.cv_context, vacancy, "job_description", vacancy.scoring_notes),
-            candidate_block("candidate_cv", cv_text),
-            vacancy.title,
-        )
-        project_messages = self._stage_messages(
-            PROJECT_TEMPLATE,
-            vacancy.project_rubric,
-            context_block(inp.project_context, vacancy, "study_case_brief", vacancy.scoring_notes),
-            candidate_block("candidate_project_report", report),
-            vacancy.title,
-        )
-        cv_rubric, project_rubric = vacancy.cv_rubric, vacancy.project_rubric
-        results = await asyncio.gather(
-            self._call("cv evaluation", cv_messages, stage_schema(cv_rubric), lambda c: parse_stage(c, cv_rubric)),
-            self._call(
-                "project evaluation",
-                project_messages,
-                stage_schema(project_rubric),
-                lambda c: parse_stage(c, project_rubric),
-            ),
-            return_exceptions=True,  # let both finish so neither is left running; the first error is raised below
-        )
-        cv_outcome, project_outcome = results
-        if isinstance(cv_outcome, BaseException):
-            raise cv_outcome
-        if isinstance(project_outcome, BaseException):
-            raise project_outcome
-        (cv, cv_usage), (project, project_usage) = cv_outcome, project_outcome
         usage = _Usage()
-        usage.merge(cv_usage)
-        usage.merge(project_usage)
-
-        match_rate = rubric_math.cv_match_rate(cv.scores, cv_rubric)
-        project_score = rubric_math.project_score(project.scores, project_rubric)
-        breakdown = _breakdown(cv_rubric, cv) + _breakdown(project_rubric, project)
+        (profile, cv), project = await _both(
+            self._cv_branch(inp, cv_text, usage), self._project_branch(inp, report, usage)
+        )
+        match_rate = rubric_math.cv_match_rate(cv.scores, vacancy.cv_rubric)
+        project_score = rubric_math.project_score(project.scores, vacancy.project_rubric)
+        breakdown = _breakdown(vacancy.cv_rubric, cv) + _breakdown(vacancy.project_rubric, project)
         summary_prompt = SUMMARY_TEMPLATE.format(
             title=vacancy.title,
             cv_match_rate=match_rate,
@@ -218,11 +188,12 @@ class LlmScorer:
             project_feedback=project.feedback,
             breakdown=breakdown_lines((p.stage, p.parameter, p.score) for p in breakdown),
             recommendation=recommendation(match_rate, project_score),
+            schema=SUMMARY_SCHEMA,
         )
-        summary, summary_usage = await self._call(
-            "overall summary", [("system", SYSTEM_PROMPT), ("user", summary_prompt)], SUMMARY_SCHEMA, parse_summary
+        summary = await self._call(
+            "summary", [("system", SYSTEM_PROMPT), ("user", summary_prompt)], SUMMARY_SCHEMA, parse_summary, usage
         )
-        usage.merge(summary_usage)
+        model_saw_injection = bool(profile.instructions or cv.instructions or project.instructions)
         return Evaluation(
             cv_match_rate=match_rate,
             cv_feedback=cv.feedback,
@@ -237,8 +208,21 @@ class LlmScorer:
             attempts=usage.attempts,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
-            flags=_flags(inp, bool(cv_injections or report_injections)),
+            flags=_flags(inp, bool(cv_injections or report_injections or model_saw_injection)),
+            step_ms=tuple((s, usage.step_ms[s]) for s in STEPS if s in usage.step_ms),
         )
+
+
+async def _both(cv: Awaitable[tuple[CandidateProfile, StageResult]], project: Awaitable[StageResult]) -> tuple[
+    tuple[CandidateProfile, StageResult], StageResult
+]:
+    """Run both branches to the end (neither is left running), then raise the first failure, CV first."""
+    cv_outcome, project_outcome = await asyncio.gather(cv, project, return_exceptions=True)
+    if isinstance(cv_outcome, BaseException):
+        raise cv_outcome
+    if isinstance(project_outcome, BaseException):
+        raise project_outcome
+    return cv_outcome, project_outcome
 
 
 def _flags(inp: ScoringInput, injected: bool) -> tuple[str, ...]:
@@ -250,9 +234,8 @@ def _flags(inp: ScoringInput, injected: bool) -> tuple[str, ...]:
     return tuple(sorted(flags))
 
 
-def _breakdown(rubric: Rubric, stage: _StageResult) -> list[ParameterScore]:
+def _breakdown(rubric: Rubric, stage: StageResult) -> list[ParameterScore]:
     return [
         ParameterScore(rubric.stage, p.key, p.label, p.weight, stage.scores[p.key], stage.evidence[p.key])
         for p in rubric.parameters
     ]
-

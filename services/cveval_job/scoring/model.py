@@ -170,6 +170,8 @@ class Evaluation:
     prompt_tokens: int
     completion_tokens: int
     flags: tuple[str, ...]
+    # Milliseconds per scoring step, in the order they ran (the LLM chain's calls; empty for the offline scorer).
+    step_ms: tuple[tuple[str, float], ...] = ()
 
     def scores(self, stage: str) -> dict[str, int]:
         return {p.parameter: p.score for p in self.breakdown if p.stage == stage}

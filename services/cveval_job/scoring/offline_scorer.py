@@ -22,7 +22,7 @@ from cveval_job.scoring.text import collapse
 __all__ = ["SCORER_NAME", "SCORER_VERSION", "OfflineScorer"]
 
 SCORER_NAME: Final = "offline"
-SCORER_VERSION: Final = "offline-1"
+SCORER_VERSION: Final = "offline-2"
 # About 25 pages of text. Longer documents are scored on their beginning (and flagged): it bounds the work per job,
 # and a CV or report that long has said what matters well before the end.
 MAX_SCORED_CHARS: Final = 60_000

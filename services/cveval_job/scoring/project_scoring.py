@@ -13,6 +13,7 @@ from cveval_job.scoring.project_evidence import (
     Coverage,
     bonus_signals,
     brief_requirements,
+    claims,
     requirement_coverage,
     signal_matches,
 )
@@ -44,9 +45,9 @@ def _correctness(coverage: Coverage) -> tuple[int, tuple[str, ...]]:
     total = len(coverage.met) + len(coverage.missing)
     if total == 0:
         return 1, ("the brief has no recognisable requirements to check the report against",)
-    evidence = [f"covers {len(coverage.met)}/{total} brief requirements"]
+    evidence = [f"covers {len(coverage.met)}/{total} brief requirements (graded coverage {coverage.degree:.0%})"]
     evidence += [f'not covered: "{shorten(_strip_number(r.text), 80)}"' for r in coverage.missing[:2]]
-    return band(coverage.share, COVERAGE_BANDS), tuple(evidence)
+    return band(coverage.degree, COVERAGE_BANDS), tuple(evidence)
 
 
 def _strip_number(text: str) -> str:
@@ -69,10 +70,15 @@ def assess_project(report: str, brief: str) -> ProjectAssessment:
     evidence = {"correctness": correctness_ev}
     practices: dict[str, tuple[str, ...]] = {}
     missing: dict[str, tuple[str, ...]] = {}
-    for key, family in (("code_quality", CODE_QUALITY), ("resilience", RESILIENCE), ("documentation", DOCUMENTATION)):
-        scores[key], evidence[key], found, absent = _practices(report, family)
+    said = claims(report)
+    # Practices count only where the report says they were done; documentation is judged on the whole report,
+    # because a "Limitations" or "Future work" section is itself documentation.
+    families = (("code_quality", CODE_QUALITY, said), ("resilience", RESILIENCE, said),
+                ("documentation", DOCUMENTATION, report))
+    for key, family, text in families:
+        scores[key], evidence[key], found, absent = _practices(text, family)
         practices[key], missing[key] = tuple(found), tuple(absent)
-    extras = bonus_signals(report, brief)
+    extras = bonus_signals(said, brief)
     scores["creativity"] = band(len(extras), BONUS_BANDS)
     evidence["creativity"] = (
         (f"beyond the brief: {names(list(extras))}",) if extras else ("nothing beyond the brief's requirements found",)

@@ -121,7 +121,16 @@ def default_lexicon() -> Lexicon:
 
 def extract_skills(text: str, lexicon: Lexicon | None = None) -> frozenset[str]:
     """Canonical names of the skills mentioned in a text."""
-    lex = lexicon or default_lexicon()
+    return _default_skills(text) if lexicon is None else _extract(text, lexicon)
+
+
+@functools.lru_cache(maxsize=1024)
+def _default_skills(text: str) -> frozenset[str]:
+    # Hundreds of patterns per call; the same texts (a vacancy's chunks, a CV scored against several jobs) recur.
+    return _extract(text, default_lexicon())
+
+
+def _extract(text: str, lex: Lexicon) -> frozenset[str]:
     variants = {normalize(text)}
     if "-" in text and "\n" in text:  # only then can a line-break repair have removed a compound's hyphen
         variants.add(normalize(text, join_hyphenated=False))

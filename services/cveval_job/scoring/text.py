@@ -11,6 +11,11 @@ import unicodedata
 from typing import Final
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Icon fonts (Font Awesome and the like) in CV templates come out of PDFs as pictographs, private-use glyphs or the
+# icon's name ("/linkedin-in", "/github", "♂¶obile-alt" for a phone icon). None of it is content, and an icon name
+# must not count as a skill ("/github" is a link, not Git): drop pictographs and a leading "/icon-name" token.
+_ICON_GLYPHS = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\u2600-\u27bf\u2b00-\u2bff\U0001f300-\U0001faff\u00b6]")
+_ICON_NAME = re.compile(r"^(?:[^\w\s]\s?)*/[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?=\s)", re.MULTILINE)
 # "Devel-\noping" → "Developing": PDF line breaks split words; a lowercase continuation means one word.
 _HYPHEN_BREAK = re.compile(r"(\w)-[ \t]*\n[ \t]*([a-z])")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u3000]+")
@@ -53,6 +58,8 @@ def normalize(text: str, *, join_hyphenated: bool = True) -> str:
     """
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
+    text = _ICON_GLYPHS.sub("", text)
+    text = _ICON_NAME.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _HYPHEN_BREAK.sub(r"\1\2" if join_hyphenated else r"\1-\2", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
@@ -124,6 +131,42 @@ def shorten(text: str, limit: int = 110) -> str:
         return flat
     cut = flat[: limit - 1].rsplit(" ", 1)[0]
     return cut.rstrip(",;:") + "…"
+
+
+# Sections of a posting about the employer rather than the job: their words ("stakeholders", "10 years of
+# innovation", "professional development") are not requirements. "About the role" and "About you" are the job.
+_BOILERPLATE_HEADING = re.compile(
+    r"^\s*#*\s*(?:about\b(?!\s+(?:the\s+)?(?:role|job|position|opportunity|team|you|this)\b)|benefits|perks|"
+    r"what\s+we\s+offer|why\s+(?:join|work)|how\s+to\s+apply|compensation|salary|remuneration|equal\s+opportunit|"
+    r"our\s+(?:mission|story|values|culture)|company\s+(?:overview|description|profile)|who\s+we\s+are|"
+    r"über\s+uns|sobre\s+nosotros|qui\s+sommes|beneficios|avantages|vorteile)",
+    re.IGNORECASE,
+)
+
+
+def looks_like_heading(line: str) -> bool:
+    """A short line that ends with a colon, or a few capitalised words without a sentence stop."""
+    stripped = line.strip().lstrip("#").strip()
+    if not stripped or len(stripped) > 60:
+        return False
+    if stripped.endswith(":"):
+        return True
+    return len(stripped.split()) <= 6 and stripped[0].isupper() and stripped[-1] not in ".!?,;"
+
+
+def strip_boilerplate(text: str) -> str:
+    """A job posting without its employer sections (about us, benefits, how to apply), each running to the next
+    heading; the rest is kept line for line."""
+    kept: list[str] = []
+    skipping = False
+    for line in normalize(text).split("\n"):
+        if _BOILERPLATE_HEADING.match(line) and looks_like_heading(line):
+            skipping = True
+        elif skipping and looks_like_heading(line):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def _is_heading(line: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,16 +15,21 @@ from cveval_job.adapters.gateway_client import GatewayClient
 from cveval_job.adapters.upload_client import UploadClient
 from cveval_job.adapters.vacancy_repository import VacancyRepository
 from cveval_job.domain.jobs import Job
-from cveval_job.domain.retrieval import EmbeddedChunk, RetrievalEmpty, Retrieved, rank
-from cveval_job.scoring.chunking import chunk_document, rubric_chunks
+from cveval_job.domain.retrieval import (
+    EmbeddedChunk,
+    RetrievalEmpty,
+    Retrieved,
+    query_windows,
+    reference_chunks,
+    retrieve,
+)
 from cveval_job.scoring.model import Chunk, Evaluation, ScoringInput, Vacancy
 from cveval_job.scoring.ports import Scorer
 from cveval_kit import errors
 
+log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
-QUERY_WINDOW_CHARS = 1200
-MAX_QUERY_WINDOWS = 8
 TOP_K = 6
 
 
@@ -53,23 +59,13 @@ def _step(name: str, timings: dict[str, float]) -> Iterator[None]:
     timings[name] = round((time.perf_counter() - started) * 1000, 2)
 
 
-def query_windows(text: str) -> list[str]:
-    """Spread query windows over the whole document so retrieval sees more than its first page."""
-    text = " ".join(text.split())
-    windows = [text[i : i + QUERY_WINDOW_CHARS] for i in range(0, len(text), QUERY_WINDOW_CHARS)]
-    if len(windows) <= MAX_QUERY_WINDOWS:
-        return windows
-    step = len(windows) / MAX_QUERY_WINDOWS
-    return [windows[int(i * step)] for i in range(MAX_QUERY_WINDOWS)]
-
-
-def reference_chunks(vacancy: Vacancy) -> list[Chunk]:
-    return [
-        *chunk_document("job_description", vacancy.job_description, vacancy.id),
-        *chunk_document("study_case_brief", vacancy.study_case_brief, vacancy.id),
-        *rubric_chunks(vacancy.cv_rubric, vacancy.id),
-        *rubric_chunks(vacancy.project_rubric, vacancy.id),
-    ]
+def _record(stage: str, hits: list[Retrieved]) -> None:
+    """Per-chunk scores go on the span and the debug log: the result's provenance has no field for them."""
+    span = trace.get_current_span()
+    for n, h in enumerate(hits):
+        span.set_attribute(f"retrieval.{stage}.{n}", f"{h.chunk.id} rrf={h.score:.4f} cos={h.cosine:.3f} "
+                                                      f"bm25={h.lexical:.2f}")
+    log.debug("retrieved for %s: %s", stage, [(h.chunk.id, round(h.score, 4)) for h in hits])
 
 
 class Evaluator:
@@ -99,10 +95,12 @@ class Evaluator:
             chunks = await self._embedded_reference(vacancy, embedded.model)
         with _step("retrieve", timings):
             try:
-                cv_hits = rank(cv_vectors, chunks, "cv", TOP_K)
-                project_hits = rank(project_vectors, chunks, "project", TOP_K)
+                cv_hits = retrieve("cv", cv_text, cv_vectors, chunks, TOP_K)
+                project_hits = retrieve("project", project_text, project_vectors, chunks, TOP_K)
             except RetrievalEmpty as exc:
                 raise PermanentFailure("RETRIEVAL_EMPTY", str(exc)) from exc
+            _record("cv", cv_hits)
+            _record("project", project_hits)
         scoring_input = ScoringInput(
             cv_text=cv_text,
             project_text=project_text,

@@ -9,6 +9,11 @@ from cveval_job.domain.jobs import Job
 from cveval_job.worker.evaluate import Outcome
 
 
+def step_latency(outcome: Outcome) -> dict[str, float]:
+    """Pipeline steps as measured by the worker, and the scorer's own steps (the LLM chain's calls) under "score."."""
+    return {**outcome.step_ms, **{f"score.{name}": ms for name, ms in outcome.evaluation.step_ms}}
+
+
 def to_result(job: Job, outcome: Outcome, trace_id: str) -> result_pb2.EvaluationResult:
     e = outcome.evaluation
     completed = Timestamp()
@@ -44,7 +49,7 @@ def to_result(job: Job, outcome: Outcome, trace_id: str) -> result_pb2.Evaluatio
             completion_tokens=e.completion_tokens,
             trace_id=trace_id,
             retrieved_chunk_ids=[r.chunk.id for r in outcome.retrieved],
-            step_latency_ms=outcome.step_ms,
+            step_latency_ms=step_latency(outcome),
             flags=list(e.flags),
             completed_at=completed,
         ),
