@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -16,11 +15,12 @@ from cveval_job.scoring.evidence import (
 )
 from cveval_job.scoring.experience import ExperienceEvidence
 from cveval_job.scoring.job_profile import JobProfile, Unit, job_profile
+from cveval_job.scoring.parameter_mapping import known_key
 from cveval_job.scoring.scales import ACHIEVEMENT_BANDS, KEYWORD_BANDS, KIND_BANDS, SHARE_BANDS, band, count, names
 from cveval_job.scoring.skills import default_lexicon, expand_skills, extract_skills
 from cveval_job.scoring.text import content_stems, shorten
 
-__all__ = ["CV_ALIASES", "CvAssessment", "JobProfile", "assess_cv", "job_profile", "known_key"]
+__all__ = ["CV_ALIASES", "CV_NOT_BUILT_IN", "CvAssessment", "JobProfile", "assess_cv", "job_profile", "known_key"]
 
 OPTIONAL_WEIGHT: Final = 0.5
 BROAD_WEIGHT: Final = 0.5
@@ -135,22 +135,18 @@ def _fit(cv: str) -> tuple[int, tuple[str, ...], list[str]]:
     return band(len(signals), KIND_BANDS), evidence, list(signals)
 
 
-# Rubric keys this scorer knows, and words that map a custom rubric's keys onto them.
+# Rubric keys this scorer knows, and word prefixes that map a vacancy's own keys onto them (parameter_mapping.py).
 CV_ALIASES: Final = {
-    "technical_skills": ("skill", "technical", "stack", "competenc"),
-    "experience_level": ("experience", "seniority", "years"),
-    "relevant_achievements": ("achievement", "impact", "result", "accomplish"),
-    "cultural_fit": ("cultur", "collab", "team", "fit", "communication", "soft"),
+    "technical_skills": ("skill", "technical", "stack", "competenc", "technolog"),
+    "experience_level": ("experience", "seniority", "years", "tenure"),
+    "relevant_achievements": ("achiev", "impact", "result", "accomplish", "outcome"),
+    "cultural_fit": ("cultur", "collab", "team", "fit$"),
 }
-
-
-def known_key(key: str, label: str, aliases: dict[str, tuple[str, ...]]) -> str | None:
-    """The built-in parameter a rubric key stands for: exact key first, then words in the key or label."""
-    if key in aliases:
-        return key
-    hay = f"{key} {label}".lower()
-    votes = Counter(k for k, words in aliases.items() for w in words if w in hay)
-    return votes.most_common(1)[0][0] if votes else None
+# Not mapped even beside an alias ("team leadership", "communication skills"). Leadership and communication are one
+# kind each among the ten collaboration signals cultural_fit counts, so that score would credit a CV with code
+# reviews and volunteering for "leadership"; education and certificates no built-in measures. The team's own guide
+# says what they mean by these, so the generic path scores them.
+CV_NOT_BUILT_IN: Final = ("lead", "communicat", "soft$", "mentor", "educat", "degree", "certif", "qualif")
 
 
 def assess_cv(cv: str, job: JobProfile, today: date) -> CvAssessment:

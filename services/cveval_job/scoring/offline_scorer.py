@@ -7,22 +7,26 @@ reference date → identical Evaluation.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
 from cveval_job.scoring import rubric_math
-from cveval_job.scoring.cv_scoring import CV_ALIASES, assess_cv, job_profile, known_key
-from cveval_job.scoring.errors import ScoringError
-from cveval_job.scoring.feedback import cv_feedback, overall_summary, project_feedback
+from cveval_job.scoring.cv_scoring import CV_ALIASES, CV_NOT_BUILT_IN, assess_cv, job_profile
+from cveval_job.scoring.feedback import RubricView, cv_feedback, overall_summary, project_feedback
+from cveval_job.scoring.generic_scoring import generic_flag, score_generically
+from cveval_job.scoring.guide_terms import DocumentIndex, index_document
 from cveval_job.scoring.injection import INJECTION_FLAG, strip_injections
 from cveval_job.scoring.model import Chunk, Evaluation, ParameterScore, Rubric, ScoringInput
-from cveval_job.scoring.project_scoring import PROJECT_ALIASES, assess_project
+from cveval_job.scoring.parameter_mapping import resolve_parameters
+from cveval_job.scoring.project_evidence import claims
+from cveval_job.scoring.project_scoring import PROJECT_ALIASES, PROJECT_NOT_BUILT_IN, assess_project
 from cveval_job.scoring.text import collapse
 
 __all__ = ["SCORER_NAME", "SCORER_VERSION", "OfflineScorer"]
 
 SCORER_NAME: Final = "offline"
-SCORER_VERSION: Final = "offline-2"
+SCORER_VERSION: Final = "offline-3"  # 3: custom rubric parameters scored from their own guide
 # About 25 pages of text. Longer documents are scored on their beginning (and flagged): it bounds the work per job,
 # and a CV or report that long has said what matters well before the end.
 MAX_SCORED_CHARS: Final = 60_000
@@ -35,22 +39,49 @@ def _with_context(base: str, chunks: Iterable[Chunk], source: str) -> str:
     return "\n\n".join([base, *extra])
 
 
+def _stage_context(base: str, chunks: Iterable[Chunk]) -> list[str]:
+    """The stage's reference text and every retrieved chunk it does not already contain (rubric chunks included):
+    what a custom parameter means in this vacancy when its guide does not say."""
+    flat = collapse(base)
+    return [base, *(c.text for c in chunks if collapse(c.text) not in flat)]
+
+
+@dataclass(frozen=True)
+class _Stage:
+    breakdown: list[ParameterScore]
+    by_key: dict[str, int]
+    flags: set[str]
+    view: RubricView  # what feedback may speak of
+
+
 def _breakdown(
     rubric: Rubric,
-    scores: dict[str, int],
-    evidence: dict[str, tuple[str, ...]],
-    aliases: dict[str, tuple[str, ...]],
-) -> tuple[list[ParameterScore], dict[str, int]]:
-    """Scores in the rubric's own keys; a custom key is scored by the built-in parameter it names."""
+    assessed: tuple[dict[str, int], dict[str, tuple[str, ...]]],
+    mapping: dict[str, str | None],
+    document: str,
+    context: list[str],
+) -> _Stage:
+    """Scores in the rubric's own keys, labels and weights: a mapped key by its built-in measure, any other key
+    from its own definition (flagged, so provenance says how it was scored)."""
+    scores, evidence = assessed
     out: list[ParameterScore] = []
-    by_key: dict[str, int] = {}
+    flags: set[str] = set()
+    index: DocumentIndex | None = None  # built once, and only when some key has no built-in measure
     for p in rubric.parameters:
-        known = known_key(p.key, p.label, aliases)
-        if known is None:
-            raise ScoringError(f"the offline scorer cannot score {rubric.stage} parameter {p.key!r}")
-        by_key[p.key] = scores[known]
-        out.append(ParameterScore(rubric.stage, p.key, p.label, p.weight, scores[known], evidence[known][:3]))
-    return out, by_key
+        known = mapping[p.key]
+        if known is not None:
+            score, why = scores[known], evidence[known]
+        else:
+            index = index or index_document(document)
+            generic = score_generically(p, index, context)
+            score, why = generic.score, generic.evidence
+            flags.add(generic_flag(p.key))
+        out.append(ParameterScore(rubric.stage, p.key, p.label, p.weight, score, why[:3]))
+    view = RubricView(
+        frozenset(k for k in mapping.values() if k is not None),
+        tuple((p.label, p.score) for p in out if mapping[p.parameter] is None),
+    )
+    return _Stage(out, {p.parameter: p.score for p in out}, flags, view)
 
 
 class OfflineScorer:
@@ -86,21 +117,36 @@ class OfflineScorer:
         brief = _with_context(vacancy.study_case_brief, inp.project_context, "study_case_brief")
         project = assess_project(report, brief)
 
-        cv_scores, cv_by_key = _breakdown(vacancy.cv_rubric, cv.scores, cv.evidence, CV_ALIASES)
-        pr_scores, pr_by_key = _breakdown(vacancy.project_rubric, project.scores, project.evidence, PROJECT_ALIASES)
-        match_rate = rubric_math.cv_match_rate(cv_by_key, vacancy.cv_rubric)
-        project_score = rubric_math.project_score(pr_by_key, vacancy.project_rubric)
+        cv_stage = _breakdown(
+            vacancy.cv_rubric,
+            (cv.scores, cv.evidence),
+            resolve_parameters(vacancy.cv_rubric, CV_ALIASES, CV_NOT_BUILT_IN),
+            cv_text,
+            _stage_context(vacancy.job_description, inp.cv_context),
+        )
+        # A CV is read as written (like the built-in CV measures); a report, like the built-in practices, by what it
+        # says was done, not by what it lists as missing or planned.
+        pr_stage = _breakdown(
+            vacancy.project_rubric,
+            (project.scores, project.evidence),
+            resolve_parameters(vacancy.project_rubric, PROJECT_ALIASES, PROJECT_NOT_BUILT_IN),
+            claims(report),
+            _stage_context(vacancy.study_case_brief, inp.project_context),
+        )
+        match_rate = rubric_math.cv_match_rate(cv_stage.by_key, vacancy.cv_rubric)
+        project_score = rubric_math.project_score(pr_stage.by_key, vacancy.project_rubric)
+        views = (cv_stage.view, pr_stage.view)
 
-        flags.update(cv.flags)
+        flags.update(cv.flags, cv_stage.flags, pr_stage.flags)
         if cv_injections or report_injections:
             flags.add(INJECTION_FLAG)
         return Evaluation(
             cv_match_rate=match_rate,
-            cv_feedback=cv_feedback(cv, match_rate),
+            cv_feedback=cv_feedback(cv, match_rate, views[0]),
             project_score=project_score,
-            project_feedback=project_feedback(project, project_score),
-            overall_summary=overall_summary(cv, project, match_rate, project_score, vacancy.title),
-            breakdown=tuple(cv_scores + pr_scores),
+            project_feedback=project_feedback(project, project_score, views[1]),
+            overall_summary=overall_summary(cv, project, match_rate, project_score, vacancy.title, views),
+            breakdown=tuple(cv_stage.breakdown + pr_stage.breakdown),
             scorer=SCORER_NAME,
             scorer_version=SCORER_VERSION,
             models=(),

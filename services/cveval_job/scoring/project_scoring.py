@@ -20,15 +20,20 @@ from cveval_job.scoring.project_evidence import (
 from cveval_job.scoring.scales import BONUS_BANDS, COVERAGE_BANDS, PRACTICE_BANDS, band, names
 from cveval_job.scoring.text import shorten
 
-__all__ = ["PROJECT_ALIASES", "ProjectAssessment", "assess_project"]
+__all__ = ["PROJECT_ALIASES", "PROJECT_NOT_BUILT_IN", "ProjectAssessment", "assess_project"]
 
+# Word prefixes that map a vacancy's own keys onto the built-in parameters (parameter_mapping.py). In a report,
+# "communication" is the explanation the documentation measure reads, so it maps there (unlike on the CV side).
 PROJECT_ALIASES: Final = {
     "correctness": ("correct", "requirement", "brief", "functional", "complete"),
     "code_quality": ("quality", "code", "structure", "maintainab", "clean"),
-    "resilience": ("resilien", "error", "reliab", "robust", "fault"),
-    "documentation": ("doc", "explanation", "readme", "communication"),
-    "creativity": ("creativ", "bonus", "innovat", "extra", "originality"),
+    "resilience": ("resilien", "error", "reliab", "robust", "fault", "failure"),
+    "documentation": ("document", "doc$", "docs$", "explanation", "readme", "communicat"),
+    "creativity": ("creativ", "bonus", "innovat", "extra$", "extras$", "original"),
 }
+# Not mapped even beside an alias ("performance and reliability", "security and error handling"): no built-in
+# measures them (security and load tests are at most one bonus signal), so the team's guide scores them.
+PROJECT_NOT_BUILT_IN: Final = ("secur", "perform", "scalab", "latenc", "usab", "accessib", "privacy", "deploy")
 
 
 @dataclass(frozen=True)

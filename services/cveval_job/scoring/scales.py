@@ -16,6 +16,10 @@ ACHIEVEMENT_BANDS: Final = (7.0, 4.5, 2.5, 1.0)  # achievement points
 KIND_BANDS: Final = (6, 4, 2, 1)  # distinct kinds of collaboration evidence
 PRACTICE_BANDS: Final = (5, 3, 2, 1)  # distinct quality / resilience / documentation practices
 BONUS_BANDS: Final = (4, 3, 2, 1)  # distinct extras beyond the brief
+# Graded share of a custom parameter's own terms found in the document (generic_scoring.py): its topic alone is a
+# mention (0.25 → 2), level 4's words all found a 4 (0.7), level 5's a 5; a CV never uses every word of a guide,
+# so 80% of level 5 (with the topic) is the top of the scale.
+GUIDE_BANDS: Final = (0.8, 0.55, 0.35, 0.12)
 
 
 def band(value: float, bands: Sequence[float]) -> int:
