@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 GEN_STAMP := gen/.stamp
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e quality clean
+.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench bench-quick quality clean
 
 run: setup gen
 	$(PY) -m cveval_devstack
@@ -46,6 +46,13 @@ integration: setup gen
 
 e2e: setup gen
 	$(PY) -m pytest tests/e2e
+
+# Benchmarks print figures; they are never timed assertions in the tests.
+bench: setup gen
+	$(PY) -m bench.gateway_bench
+
+bench-quick: setup gen
+	$(PY) -m bench.gateway_bench --quick
 
 # The scoring quality report: corpus ranking, format invariance, repeatability, project levels, injection.
 quality: setup
