@@ -36,7 +36,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 typecheck: setup gen
-	$(VENV)/bin/mypy libs services tools tests
+	$(VENV)/bin/mypy libs services tools tests bench
 
 unit: setup gen
 	$(PY) -m pytest tests/unit
