@@ -1,8 +1,10 @@
 """Micro-batching of embeddings: texts arriving within a short window share one upstream call.
 
 Providers price and rate-limit per request and answer a 100-text batch about as fast as a 1-text one, so the
-worker's many small Embed calls are merged: the first text of a model opens a window (2 ms by default), and when
-it closes, or when the batch limit is reached, everything queued goes upstream at once. Each text carries its own
+worker's many small Embed calls are merged. Merging is opportunistic: while no upstream call of a model is in flight
+texts go out at once (an idle gateway makes nobody wait for company that is not coming); while one is, texts queue
+and the first opens a window (2 ms by default), and when it closes, or when the batch limit is reached, everything
+queued goes upstream at once. Each text carries its own
 future, so results are split back by text, a failed upstream call fails only the texts that were in it, and a
 caller that leaves stops waiting without taking anything from the others (the call runs in a task of its own).
 
@@ -13,6 +15,7 @@ two concurrent requests sharing a text embed it once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -52,6 +55,7 @@ class EmbedBatcher:
         self._queues: dict[str, list[_Item]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._running: set[asyncio.Task[None]] = set()
+        self._in_flight: dict[str, int] = {}  # model -> upstream calls dispatched and not yet answered
 
     def submit(
         self, model: str, texts: Mapping[bytes, str], deadline: float
@@ -80,6 +84,8 @@ class EmbedBatcher:
             timer = self._timers.pop(model, None)
             if timer is not None:
                 timer.cancel()
+        elif not self._in_flight.get(model):
+            self._flush(model)  # idle: nothing to wait behind, so no window
         elif model not in self._timers:
             self._timers[model] = loop.call_later(self.window_s, self._flush, model)
         return futures, joined
@@ -99,15 +105,27 @@ class EmbedBatcher:
             await asyncio.wait(running)
 
     def _flush(self, model: str) -> None:
-        self._timers.pop(model, None)
+        timer = self._timers.pop(model, None)
+        if timer is not None:
+            timer.cancel()
         queue = self._queues.pop(model, [])
         if queue:
             self._dispatch(model, queue)
 
     def _dispatch(self, model: str, items: list[_Item]) -> None:
+        # Counted from now, not from when the task first runs, so texts submitted in the same loop turn queue.
+        self._in_flight[model] = self._in_flight.get(model, 0) + 1
         task = asyncio.create_task(self._run(model, items))
         self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        task.add_done_callback(functools.partial(self._landed, model))
+
+    def _landed(self, model: str, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        left = self._in_flight.get(model, 0) - 1
+        if left > 0:
+            self._in_flight[model] = left
+        else:
+            self._in_flight.pop(model, None)
 
     async def _run(self, model: str, items: list[_Item]) -> None:
         BATCH_SIZE.observe(len(items))

@@ -13,7 +13,7 @@ import time
 import tools.quality  # noqa: F401  (puts the import roots on sys.path before the domain imports below)
 from tools.quality.checks import Check, summarize
 from tools.quality.corpus import corpus_dir, load_corpus
-from tools.quality.pipeline import REFERENCE_DATE, Pipeline
+from tools.quality.pipeline import REFERENCE_DATE, Pipeline, embedder_name
 from tools.quality.sections import Section, formats, injection, projects, ranking, repeatability
 
 
@@ -30,7 +30,7 @@ def _print(section: Section) -> None:
 async def _run(corpus_override: str | None) -> list[Check]:
     started = time.perf_counter()
     root = corpus_dir(corpus_override)
-    print("# cveval scorer quality report (offline scorer, hashing embedder, hybrid retrieval)")
+    print(f"# cveval scorer quality report (offline scorer, {embedder_name()} embeddings, hybrid retrieval)")
     print(f"reference date for 'Present': {REFERENCE_DATE.isoformat()}")
     pipeline = Pipeline()
     sections: list[Section] = []

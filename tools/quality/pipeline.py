@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from cveval_gateway.providers import minilm
+from cveval_gateway.providers.base import Provider
 from cveval_gateway.providers.offline import OfflineEngine
 from cveval_job.domain.retrieval import EmbeddedChunk, query_windows, reference_chunks, retrieve
 from cveval_job.scoring.model import Chunk, Evaluation, ScoringInput, Vacancy
@@ -22,9 +24,18 @@ class Run:
     retrieved: tuple[str, ...]
 
 
+def default_embedder() -> Provider:
+    """The embedder the ai-gateway serves offline: MiniLM when its wheel is installed, else feature hashing."""
+    return minilm.MiniLmEmbedder() if minilm.available() else OfflineEngine()
+
+
+def embedder_name() -> str:
+    return minilm.MODEL if minilm.available() else "offline-hash-384"
+
+
 @dataclass
 class Pipeline:
-    engine: OfflineEngine = field(default_factory=OfflineEngine)
+    engine: Provider = field(default_factory=default_embedder)
     scorer: OfflineScorer = field(default_factory=lambda: OfflineScorer(REFERENCE_DATE))
     _chunks: dict[str, list[EmbeddedChunk]] = field(default_factory=dict)
 

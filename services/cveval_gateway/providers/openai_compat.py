@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 from collections.abc import Sequence
@@ -10,6 +9,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 
 from cveval_gateway.providers.base import (
     ChatCall,
@@ -19,9 +19,9 @@ from cveval_gateway.providers.base import (
     ProviderBadResponse,
     ProviderRateLimited,
     ProviderRejected,
-    ProviderTimedOut,
     ProviderUnavailable,
 )
+from cveval_gateway.providers.http import AiohttpTransport, HttpTransport, HttpxTransport, Reply
 from cveval_gateway.providers.retry import Budget, RetryPolicy, parse_retry_after, with_retries
 
 _DETAIL_LIMIT = 300
@@ -44,28 +44,27 @@ class OpenAICompatProvider:
     ) -> None:
         self.name = name or urlsplit(base_url).hostname or "openai-compatible"
         self._api_key = api_key
-        self._connect_timeout_s = connect_timeout_s
         self._policy = policy or RetryPolicy()
         self._rng = rng or random.Random()
         # json_schema lets providers that support it (OpenAI, vLLM, some OpenRouter models) constrain decoding;
         # json_object is what every OpenAI-compatible server understands. The answer is validated either way.
         self._structured_output = structured_output
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        # One client for the life of the process: its pool keeps TCP/TLS connections warm between calls.
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/",
-            headers=headers,
-            limits=httpx.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=max_connections,
-                keepalive_expiry=60.0,
-            ),
-            timeout=timeout_s,
-            transport=transport,
-        )
+        # One client for the life of the process: its pool keeps TCP/TLS connections warm between calls. An httpx
+        # transport handed in (tests script answers with httpx.MockTransport) selects the httpx client.
+        self._http: HttpTransport
+        if transport is not None:
+            self._http = HttpxTransport(
+                self.name, base_url, headers, max_connections=max_connections, connect_timeout_s=connect_timeout_s,
+                transport=transport,
+            )
+        else:
+            self._http = AiohttpTransport(
+                self.name, base_url, headers, max_connections=max_connections, connect_timeout_s=connect_timeout_s
+            )
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
     async def chat(self, req: ChatCall) -> ChatResult:
         payload: dict[str, Any] = {
@@ -140,45 +139,35 @@ class OpenAICompatProvider:
         return vectors
 
     async def _post(self, path: str, payload: dict[str, Any], budget_s: float) -> dict[str, Any]:
-        try:
-            # httpx timeouts bound each phase; the outer timeout bounds the whole exchange (slow trickles too).
-            # A short connect timeout leaves budget for a retry when a host is unreachable; a slow answer
-            # may take all the budget there is, since a model that is still generating is worth waiting for.
-            phases = httpx.Timeout(budget_s, connect=min(budget_s, self._connect_timeout_s))
-            async with asyncio.timeout(budget_s):
-                response = await self._client.post(path, json=payload, timeout=phases)
-        except (TimeoutError, httpx.TimeoutException):
-            raise ProviderTimedOut(f"{self.name}: no answer within {budget_s:.2f}s") from None
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(f"{self.name}: cannot reach the provider ({type(exc).__name__})") from None
-        status = response.status_code
+        reply = await self._http.post(path, orjson.dumps(payload), budget_s)
+        status = reply.status
         if status == 429:
-            raise ProviderRateLimited(f"{self.name}: rate limited", parse_retry_after(response.headers))
+            raise ProviderRateLimited(f"{self.name}: rate limited", parse_retry_after(reply.headers))
         if status in (401, 403):
             raise ProviderAuthFailed(f"{self.name}: the provider refused the gateway's credentials (HTTP {status})")
         if status == 408 or status >= 500:
             raise ProviderUnavailable(f"{self.name}: the provider answered HTTP {status}")
         if status >= 400:
-            detail = self._detail(response)
+            detail = self._detail(reply)
             suffix = f": {detail}" if detail else ""
             raise ProviderRejected(f"{self.name} rejected the request (HTTP {status}){suffix}")
         try:
-            data = response.json()
-        except (ValueError, UnicodeDecodeError):
+            data = orjson.loads(reply.body)
+        except orjson.JSONDecodeError:  # a ValueError, raised for invalid UTF-8 too
             raise ProviderBadResponse(f"{self.name}: the response is not valid JSON") from None
         if not isinstance(data, dict):
             raise ProviderBadResponse(f"{self.name}: the response is not a JSON object")
         return data
 
-    def _detail(self, response: httpx.Response) -> str:
+    def _detail(self, reply: Reply) -> str:
         """The provider's own error message, cut short and scrubbed of our key, so the caller learns what was wrong."""
         try:
-            body = response.json()
+            body = orjson.loads(reply.body)
             error = body.get("error") if isinstance(body, dict) else None
             message = error.get("message") if isinstance(error, dict) else error
             detail = message if isinstance(message, str) else json.dumps(body)
-        except ValueError:
-            detail = response.text
+        except orjson.JSONDecodeError:
+            detail = reply.body.decode("utf-8", errors="replace")
         detail = " ".join(detail.split())[:_DETAIL_LIMIT]
         if self._api_key:
             detail = detail.replace(self._api_key, "***")

@@ -81,9 +81,11 @@ async def test_concurrent_single_text_calls_share_upstream_calls(mock: MockOpenA
         # Each upstream call's token count is split over its callers by text length, and nothing is lost.
         assert sum(r.prompt_tokens for r in results) == 3 * len(texts)
         sent = batches(mock)
-        assert [len(b) for b in sent] == [32, 32, 32, 4]  # full batches leave at once, the rest when the window ends
+        # The first text finds the batcher idle and leaves alone at once; the others queue behind that call:
+        # full batches leave at once, the rest when the window ends.
+        assert [len(b) for b in sent] == [1, 32, 32, 32, 3]
         assert sorted(t for b in sent for t in b) == sorted(texts)
-        assert _batch_count() == observed_before + 4
+        assert _batch_count() == observed_before + 5
     finally:
         await service.aclose()
 
@@ -100,18 +102,26 @@ async def test_a_large_request_is_split_at_the_batch_limit_and_reassembled_in_or
 
 
 async def test_a_failed_upstream_batch_fails_only_its_callers(mock: MockOpenAI) -> None:
-    service, _ = make_service(mock, batch_window_s=0.05, batch_max=2)
-    mock.set_mode(fail_next=1, fail_status=400)  # whichever batch arrives first is refused
+    service, provider = make_service(mock, gated=True, batch_window_s=0.05, batch_max=2)
+    assert provider is not None
     try:
+        # A call held in flight makes the next texts queue and merge, two by two; they pass a fresh, open gate.
+        first = asyncio.create_task(service.embed(model="", texts=["first"]))
+        await provider.entered.wait()
+        held, provider.gate = provider.gate, asyncio.Event()
+        provider.gate.set()
+        mock.set_mode(fail_next=1, fail_status=400)  # whichever merged batch arrives first is refused
         texts = ["w", "x", "y", "z"]
         outcomes = await asyncio.gather(*(service.embed(model="", texts=[t]) for t in texts), return_exceptions=True)
         failed_batch = set(mock.requests[0].body["input"])
+        held.set()
+        assert (await first).vectors == [expected("first")]
         for text, outcome in zip(texts, outcomes, strict=True):
             if text in failed_batch:
                 assert isinstance(outcome, errors.InvalidArgument), text
             else:
                 assert not isinstance(outcome, BaseException) and outcome.vectors == [expected(text)], text
-        assert len(failed_batch) == 2 and mock.count("/embeddings") == 2
+        assert len(failed_batch) == 2 and mock.count("/embeddings") == 3
     finally:
         await service.aclose()
 
@@ -120,6 +130,10 @@ async def test_a_caller_leaving_does_not_break_the_batch(mock: MockOpenAI) -> No
     service, provider = make_service(mock, gated=True, batch_window_s=0.05)
     assert provider is not None
     try:
+        # A call in flight first, so the four texts below queue and leave as one merged batch.
+        blocker = asyncio.create_task(service.embed(model="", texts=["blocker"]))
+        await provider.entered.wait()
+        provider.entered.clear()
         leaving = asyncio.create_task(service.embed(model="", texts=["leaving"]))
         staying = [asyncio.create_task(service.embed(model="", texts=[t])) for t in ("stay a", "stay b")]
         impatient = asyncio.create_task(service.embed(model="", texts=["impatient"], time_remaining=0.2))
@@ -131,7 +145,18 @@ async def test_a_caller_leaving_does_not_break_the_batch(mock: MockOpenAI) -> No
         results = await asyncio.gather(*staying)
         assert [r.vectors for r in results] == [[expected("stay a")], [expected("stay b")]]
         assert leaving.cancelled()
-        assert [sorted(b) for b in batches(mock)] == [["impatient", "leaving", "stay a", "stay b"]]
+        await blocker
+        assert sorted(sorted(b) for b in batches(mock)) == [["blocker"], ["impatient", "leaving", "stay a", "stay b"]]
+    finally:
+        await service.aclose()
+
+
+async def test_an_idle_batcher_sends_at_once_without_waiting_for_the_window(mock: MockOpenAI) -> None:
+    service, _ = make_service(mock, batch_window_s=5.0)
+    try:
+        # With nothing in flight, a 5 s window would be the whole wait if the text had to sit it out.
+        await asyncio.wait_for(service.embed(model="", texts=["alone"]), timeout=2.0)
+        assert batches(mock) == [["alone"]]
     finally:
         await service.aclose()
 
