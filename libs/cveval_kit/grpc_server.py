@@ -16,7 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
-from cveval_kit.interceptors import ErrorMappingInterceptor, MetricsInterceptor
+from cveval_kit.interceptors import ServiceInterceptor
 from cveval_kit.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class GrpcServer:
         self.settings = settings
         self.service_names = tuple(service_names)
         self.server = grpc.aio.server(
-            interceptors=[aio_server_interceptor(), MetricsInterceptor(), ErrorMappingInterceptor()],
+            interceptors=[aio_server_interceptor(), ServiceInterceptor()],
             options=[
                 ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
                 ("grpc.max_send_message_length", settings.grpc_max_message_bytes),
