@@ -159,3 +159,10 @@ def test_idempotency_key_replay_and_conflict(http: httpx.Client) -> None:
 
 def test_unknown_route_is_404(http: httpx.Client) -> None:
     assert http.get("/v1/nothing-here").status_code == 404
+
+
+def test_body_over_the_bridge_cap_is_413(http: httpx.Client) -> None:
+    # Envoy refuses the request before any service buffers it (max_request_body_size in deploy/envoy/envoy.yaml).
+    huge = b"a" * (26 * 1024 * 1024)
+    response = http.post("/v1/upload", files={"cv": ("cv.txt", huge, "text/plain"), "project": ("r.txt", b"x", "")})
+    assert response.status_code == 413
