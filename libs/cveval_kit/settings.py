@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Final
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Read by the ai-gateway (cveval_gateway/providers/config.py) as a raw variable, not a setting: it holds a file path
+# or a whole JSON/YAML document. The worker only asks whether it is set, to choose its scorer.
+GATEWAY_PROVIDERS_ENV: Final = "CVEVAL_GATEWAY_PROVIDERS"
+SCORERS: Final = ("auto", "offline", "llm")
 
 
 class Settings(BaseSettings):
@@ -46,8 +53,30 @@ class Settings(BaseSettings):
     llm_embed_model: str = "text-embedding-3-small"
     llm_timeout_s: float = 60.0
     llm_max_connections: int = 32
+    scorer: str = Field(
+        default="auto",
+        description="auto | offline | llm; auto is llm when CVEVAL_LLM_BASE_URL or CVEVAL_GATEWAY_PROVIDERS is set",
+    )
 
     log_level: str = "INFO"
+
+    @field_validator("scorer")
+    @classmethod
+    def _known_scorer(cls, value: str) -> str:
+        # Checked when the settings are read, so a typo stops the worker at start-up instead of silently scoring
+        # with the wrong scorer.
+        scorer = value.strip().lower()
+        if scorer not in SCORERS:
+            raise ValueError(f"CVEVAL_SCORER must be one of {', '.join(SCORERS)}, got {value!r}")
+        return scorer
+
+    def resolved_scorer(self, environ: Mapping[str, str]) -> str:
+        """offline or llm. In Kubernetes the worker and the gateway are separate processes, so "auto" can only
+        look at the worker's own environment: either way of configuring the gateway's providers counts."""
+        if self.scorer != "auto":
+            return self.scorer
+        configured = self.llm_base_url.strip() or environ.get(GATEWAY_PROVIDERS_ENV, "").strip()
+        return "llm" if configured else "offline"
 
 
 @lru_cache(maxsize=1)

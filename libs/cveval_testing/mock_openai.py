@@ -3,7 +3,9 @@
 An asyncio HTTP/1.1 server (keep-alive, Content-Length bodies) on its own thread and event loop, so it serves
 while the code under test blocks or runs its own loop. Its behaviour is switchable at run time: latency, a share
 of 500s, the next N answers failing with a given status (429 carries Retry-After), malformed JSON, a queue of chat
-replies (e.g. one that breaks a JSON schema, then a valid one), and any of these per model (`set_model_mode`).
+replies (e.g. one that breaks a JSON schema, then a valid one), answers generated from the JSON schema a chat request
+carries (`schema_reply="valid"` or `"invalid"`, see schema_instances.py), and any of these per model
+(`set_model_mode`).
 It counts and records every request, per model too. Run standalone with `python -m cveval_testing.mock_openai --port N`.
 """
 
@@ -20,7 +22,9 @@ import random
 import signal
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from cveval_testing.schema_instances import invalid_instance, request_schema, valid_instance
 
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
             408: "Request Timeout", 411: "Length Required", 422: "Unprocessable Entity", 429: "Too Many Requests",
@@ -39,6 +43,9 @@ class MockMode:
     malformed: bool = False  # 200 with a body that is not JSON
     reply: str | None = None  # chat content; None echoes the last user message
     replies: tuple[str, ...] = ()  # chat contents used one per chat request, before `reply`
+    # Chat requests carrying a JSON schema (and no `reply`/`replies` set) get a document generated from it that is
+    # valid, or always invalid (valid JSON that breaks the schema); requests without a schema are answered as usual.
+    schema_reply: Literal["", "valid", "invalid"] = ""
     dims: int = 64
     reverse_embeddings: bool = True  # answer in reverse order so clients must sort by `index`
 
@@ -241,7 +248,7 @@ def _chat(payload: dict[str, Any], mode: MockMode) -> dict[str, Any]:
     messages = payload.get("messages") or []
     prompt = " ".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
     users = [str(m.get("content", "")) for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-    content = mode.reply if mode.reply is not None else (users[-1] if users else "")
+    content = mode.reply if mode.reply is not None else _schema_reply(payload, mode) or (users[-1] if users else "")
     return {
         "id": "chatcmpl-mock",
         "object": "chat.completion",
@@ -250,6 +257,14 @@ def _chat(payload: dict[str, Any], mode: MockMode) -> dict[str, Any]:
         "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": len(content.split()),
                   "total_tokens": len(prompt.split()) + len(content.split())},
     }
+
+
+def _schema_reply(payload: dict[str, Any], mode: MockMode) -> str | None:
+    schema = request_schema(payload) if mode.schema_reply else None
+    if schema is None:
+        return None
+    document = valid_instance(schema) if mode.schema_reply == "valid" else invalid_instance(schema)
+    return json.dumps(document)
 
 
 def _embeddings(payload: dict[str, Any], mode: MockMode) -> dict[str, Any]:
@@ -314,9 +329,11 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 500")
     parser.add_argument("--reply", default=None, help="chat content (default: echo the last user message)")
+    parser.add_argument("--schema-reply", choices=["valid", "invalid"], default="",
+                        help="answer chat requests that carry a JSON schema with a valid (or an invalid) document")
     args = parser.parse_args()
     mock = MockOpenAI(args.host, args.port)
-    mock.set_mode(latency_s=args.latency, error_rate=args.error_rate, reply=args.reply)
+    mock.set_mode(latency_s=args.latency, error_rate=args.error_rate, reply=args.reply, schema_reply=args.schema_reply)
     print(mock.start(), flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

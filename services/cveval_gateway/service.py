@@ -34,6 +34,7 @@ from cveval_gateway.providers.base import (
     Provider,
     ProviderBadResponse,
     ProviderError,
+    ProviderInvalidOutput,
     ProviderRateLimited,
     ProviderRejected,
     ProviderTimedOut,
@@ -42,6 +43,9 @@ from cveval_gateway.providers.base import (
 from cveval_kit import errors
 
 ROLES = ("system", "user", "assistant")
+# The error code (trailing metadata) of a model answer that never matched the requested JSON schema. The status
+# stays UNAVAILABLE as for any bad provider answer; the code lets a caller tell "answered unusably" from "down".
+MODEL_OUTPUT_INVALID = "MODEL_OUTPUT_INVALID"
 MAX_TEXTS = 2048
 MAX_TEMPERATURE = 2.0
 
@@ -282,6 +286,8 @@ def _mapped(exc: ProviderError, caller_bound: bool, timeout: float) -> errors.Se
     if isinstance(exc, ProviderRateLimited):
         hint = f"; retry after {exc.retry_after:g}s" if exc.retry_after is not None else ""
         return errors.RateLimited(f"the model provider is rate limiting the gateway{hint}")
+    if isinstance(exc, ProviderInvalidOutput):
+        return errors.Unavailable(f"provider returned an invalid response: {exc.message}", code=MODEL_OUTPUT_INVALID)
     if isinstance(exc, ProviderBadResponse):
         return errors.Unavailable(f"provider returned an invalid response: {exc.message}")
     if isinstance(exc, ProviderUnsupported):

@@ -42,7 +42,9 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-ENV_VAR = "CVEVAL_GATEWAY_PROVIDERS"
+from cveval_kit.settings import GATEWAY_PROVIDERS_ENV
+
+ENV_VAR = GATEWAY_PROVIDERS_ENV  # one name: the worker reads it too, to choose its scorer
 OFFLINE = "offline"  # the built-in engine's provider name, always available to fallback chains
 Kind = Literal["chat", "embed"]
 KINDS: tuple[Kind, ...] = ("chat", "embed")

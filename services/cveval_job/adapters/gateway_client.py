@@ -8,10 +8,14 @@ from dataclasses import dataclass
 import grpc
 
 from cveval.aigateway.v1 import aigateway_pb2, aigateway_pb2_grpc
+from cveval_job.scoring.errors import ModelOutputInvalid
 from cveval_job.scoring.ports import ChatReply
 from cveval_kit import errors
 
 _RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
+# Set by the ai-gateway (cveval_gateway.service.MODEL_OUTPUT_INVALID) when the model's answers never matched the
+# JSON schema after its re-asks; the gRPC status alone (UNAVAILABLE) would make that look like an outage.
+_MODEL_OUTPUT_INVALID = "MODEL_OUTPUT_INVALID"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class GatewayClient:
         try:
             response = await self.stub.Chat(request, timeout=self.timeout_s)
         except grpc.aio.AioRpcError as exc:
+            if _error_code(exc) == _MODEL_OUTPUT_INVALID:
+                raise ModelOutputInvalid(exc.details() or "the model's answer did not match the JSON schema") from exc
             raise _translate(exc, "chat") from exc
         return ChatReply(
             content=response.content,
@@ -55,6 +61,13 @@ class GatewayClient:
             prompt_tokens=int(response.usage.prompt_tokens),
             completion_tokens=int(response.usage.completion_tokens),
         )
+
+
+def _error_code(exc: grpc.aio.AioRpcError) -> str:
+    for key, value in exc.trailing_metadata() or ():
+        if key == errors.ERROR_CODE_METADATA_KEY:
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return ""
 
 
 def _translate(exc: grpc.aio.AioRpcError, what: str) -> errors.ServiceError:

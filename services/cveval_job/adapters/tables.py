@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -33,6 +34,8 @@ vacancies = Table(
     Column("project_rubric", JSON, nullable=False),
     Column("version", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Fall back to the offline scorer when the model provider is unavailable (migration 0003).
+    Column("allow_degraded_scoring", Boolean, nullable=False, server_default="true"),
     # Keyset listing, newest first (migration 0002).
     Index("ix_vacancies_created_id", "created_at", "id"),
 )

@@ -28,6 +28,7 @@ def _row_to_vacancy(row: Any) -> Vacancy:
         project_rubric=rubric_from_json(m["project_rubric"]),
         version=m["version"],
         scoring_notes=m["scoring_rubric"],
+        allow_degraded_scoring=m["allow_degraded_scoring"],
     )
 
 
@@ -44,6 +45,7 @@ def _content(vacancy: Vacancy) -> dict[str, Any]:
         cv_rubric=rubric_to_json(vacancy.cv_rubric),
         project_rubric=rubric_to_json(vacancy.project_rubric),
         version=vacancy.version,
+        allow_degraded_scoring=vacancy.allow_degraded_scoring,
         created_at=datetime.now(UTC),
     )
 

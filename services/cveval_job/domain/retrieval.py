@@ -34,6 +34,7 @@ __all__ = [
     "query_windows",
     "reference_chunks",
     "retrieve",
+    "retrieve_lexical",
 ]
 
 # Which reference documents each stage reads (PRODUCT.md: the CV against the job description and CV rubric,
@@ -168,6 +169,13 @@ def retrieve(
                     break
     chosen.sort(key=lambda i: (-fused[i], i))
     return [Retrieved(candidates[i], fused[i], float(cosine[i]), float(lexical[i])) for i in chosen]
+
+
+def retrieve_lexical(stage: str, query_text: str, chunks: Sequence[Chunk], k: int = 6) -> list[Retrieved]:
+    """retrieve() on BM25 alone, for degraded scoring when no embedder is reachable: a zero vector has cosine 0 with
+    everything, so the dense ranking finds nothing and the same fusion and per-source guarantees apply."""
+    unembedded = [EmbeddedChunk(c.id, c.source, c.text, (0.0,)) for c in chunks]
+    return retrieve(stage, query_text, [(0.0,)], unembedded, k)
 
 
 def _normalise(m: np.ndarray) -> np.ndarray:

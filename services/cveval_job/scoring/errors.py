@@ -13,3 +13,8 @@ class ScoreError(ValueError):
 
 class ScoringError(ValueError):
     """An evaluation could not be produced (empty document, model reply unusable after retries)."""
+
+
+class ModelOutputInvalid(ScoringError):
+    """The model's answers never matched the step's JSON schema, the ai-gateway's re-asks included. Not a reason to
+    retry the job or to fall back to another scorer: the provider answered, the answer was unusable."""

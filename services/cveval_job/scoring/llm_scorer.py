@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
 from cveval_job.scoring import rubric_math
-from cveval_job.scoring.errors import ScoringError
+from cveval_job.scoring.errors import ModelOutputInvalid, ScoringError
 from cveval_job.scoring.feedback import recommendation
 from cveval_job.scoring.injection import INJECTION_FLAG, strip_injections
 from cveval_job.scoring.llm_replies import (
@@ -106,9 +106,13 @@ class LlmScorer:
         try:
             for attempt in range(1, self._max_attempts + 1):
                 usage.attempts = max(usage.attempts, attempt)
-                reply = await self._chat.chat(
-                    messages, json_schema=schema, temperature=self._temperature, seed=self._seed
-                )
+                try:
+                    reply = await self._chat.chat(
+                        messages, json_schema=schema, temperature=self._temperature, seed=self._seed
+                    )
+                except ModelOutputInvalid as exc:
+                    # The port already re-asked with the validation problems; another round would repeat them.
+                    raise ModelOutputInvalid(f"{step}: {exc}") from exc
                 usage.add(reply)
                 try:
                     return parse(reply.content)

@@ -101,6 +101,9 @@ class Vacancy:
     version: str
     # Free-text scoring notes of an ad-hoc vacancy: extra context for the scorers, never a source of weights.
     scoring_notes: str = ""
+    # Whether an evaluation may fall back to the offline scorer when the model provider is unavailable (the result's
+    # provenance then says so); False fails such an evaluation instead.
+    allow_degraded_scoring: bool = True
 
     def __post_init__(self) -> None:
         if not self.id.strip():

@@ -24,7 +24,11 @@ class Scorer(Protocol):
 
 
 class ChatPort(Protocol):
-    """One chat completion. messages are (role, content) pairs; json_schema asks for structured output."""
+    """One chat completion. messages are (role, content) pairs; json_schema asks for structured output.
+
+    Raises ModelOutputInvalid when the model's answers never matched json_schema (whatever re-asking the port does
+    itself), and cveval_kit.errors.Unavailable when the model provider cannot be reached.
+    """
 
     async def chat(
         self,

@@ -64,6 +64,7 @@ class VacancyDraft:
     study_case_brief: str
     cv_rubric: RubricDraft | None = None  # None: the default rubric
     project_rubric: RubricDraft | None = None
+    allow_degraded_scoring: bool = True
 
 
 @dataclass(frozen=True)
@@ -182,9 +183,16 @@ def build_vacancy(draft: VacancyDraft) -> Vacancy:
         cv_rubric=cv,
         project_rubric=project,
         version="pending",
+        allow_degraded_scoring=draft.allow_degraded_scoring,
     )
     digest = content_digest(content)
-    identity = _digest({"title": title.casefold(), "content": digest})
+    identity_parts: dict[str, Any] = {"title": title.casefold(), "content": digest}
+    if not draft.allow_degraded_scoring:
+        # Part of the identity, so asking for the strict variant of an existing vacancy never silently returns the
+        # lenient one; only the non-default value is added, so every id minted before this policy existed stays.
+        # Not part of the version: that names what is scored against, and the texts and rubrics are the same.
+        identity_parts["allow_degraded_scoring"] = False
+    identity = _digest(identity_parts)
     return replace(content, id=f"{ID_PREFIX}{identity[:24]}", version=digest[:VERSION_CHARS])
 
 

@@ -35,6 +35,10 @@ def draft_from_request(request: vacancy_pb2.CreateVacancyRequest) -> VacancyDraf
         study_case_brief=request.study_case_brief,
         cv_rubric=rubric_draft(request.cv_rubric) if request.HasField("cv_rubric") else None,
         project_rubric=rubric_draft(request.project_rubric) if request.HasField("project_rubric") else None,
+        # An optional field: omitted means allowed, which proto3's plain bool default (false) could not say.
+        allow_degraded_scoring=(
+            request.allow_degraded_scoring if request.HasField("allow_degraded_scoring") else True
+        ),
     )
 
 
@@ -64,6 +68,7 @@ def vacancy_to_proto(stored: StoredVacancy, *, full: bool = True) -> vacancy_pb2
         project_rubric=rubric_to_proto(v.project_rubric, full=full),
         version=v.version,
         created_at=created,
+        allow_degraded_scoring=v.allow_degraded_scoring,
     )
 
 

@@ -9,6 +9,7 @@ import os
 import signal
 import tempfile
 import time
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -40,12 +41,18 @@ HEARTBEAT_INTERVAL_S = 5.0
 HEARTBEAT_MAX_AGE_S = 30.0
 
 
-def choose_scorer(settings: Settings, gateway: GatewayClient) -> Scorer:
-    """The LLM scorer when a provider is configured; otherwise the deterministic offline scorer."""
-    if settings.llm_base_url:
+def choose_scorer(settings: Settings, gateway: GatewayClient, environ: Mapping[str, str] | None = None) -> Scorer:
+    """CVEVAL_SCORER: llm, offline, or auto (llm when the worker's environment configures a model provider)."""
+    if settings.resolved_scorer(os.environ if environ is None else environ) == "llm":
         return LlmScorer(gateway)
     # The reference date for "Present" in dated roles; read per evaluation, not once at start-up.
     return OfflineScorer(date.today)
+
+
+def degraded_scorer(primary: Scorer) -> Scorer | None:
+    """What scores when the LLM scorer's provider stays unavailable and the vacancy allows it; the offline scorer
+    needs no provider, so it has no fallback."""
+    return OfflineScorer(date.today) if isinstance(primary, LlmScorer) else None
 
 
 async def _watch_depth(nc: NatsClient, settings: Settings) -> None:
@@ -76,11 +83,14 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     nc = await jetstream.connect(settings.nats_url, "cveval-worker")
     await JetStreamJobQueue(nc, settings).ensure_stream()
     gateway = GatewayClient(channel(settings.gateway_addr), timeout_s=settings.llm_timeout_s + 5)
+    scorer = choose_scorer(settings, gateway)
+    log.info("scoring with the %s scorer (CVEVAL_SCORER=%s)", type(scorer).__name__, settings.scorer)
     evaluator = Evaluator(
         UploadClient(channel(settings.upload_addr)),
         VacancyRepository(sessions),
         gateway,
-        choose_scorer(settings, gateway),
+        scorer,
+        degraded_scorer(scorer),
     )
     handler = EvaluationHandler(
         JobRepository(sessions),

@@ -7,9 +7,11 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Final
 
 from opentelemetry import trace
+from prometheus_client import Counter
 
 from cveval_job.adapters.gateway_client import GatewayClient
 from cveval_job.adapters.upload_client import UploadClient
@@ -22,6 +24,7 @@ from cveval_job.domain.retrieval import (
     query_windows,
     reference_chunks,
     retrieve,
+    retrieve_lexical,
 )
 from cveval_job.scoring.model import Chunk, Evaluation, ScoringInput, Vacancy
 from cveval_job.scoring.ports import Scorer
@@ -31,6 +34,16 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 TOP_K = 6
+# Provenance flags of an evaluation the offline scorer made because the model provider was unavailable: the flag,
+# and "degraded_reason:<error code>: <message>" saying what was unavailable.
+DEGRADED_FLAG: Final = "degraded_to_offline_scorer"
+DEGRADED_REASON_PREFIX: Final = "degraded_reason:"
+MAX_REASON_CHARS: Final = 240
+DEGRADED = Counter(
+    "evaluations_degraded_total",
+    "Evaluations scored by the offline scorer because the model provider was unavailable",
+    ["reason"],
+)
 
 
 class PermanentFailure(Exception):
@@ -69,15 +82,25 @@ def _record(stage: str, hits: list[Retrieved]) -> None:
 
 
 class Evaluator:
+    """`fallback` scores instead of `scorer` when the model provider stays unavailable (DEGRADED_FLAG); None never."""
+
     def __init__(
-        self, documents: UploadClient, vacancies: VacancyRepository, gateway: GatewayClient, scorer: Scorer
+        self,
+        documents: UploadClient,
+        vacancies: VacancyRepository,
+        gateway: GatewayClient,
+        scorer: Scorer,
+        fallback: Scorer | None = None,
     ) -> None:
         self.documents = documents
         self.vacancies = vacancies
         self.gateway = gateway
         self.scorer = scorer
+        self.fallback = fallback
 
-    async def run(self, job: Job) -> Outcome:
+    async def run(self, job: Job, *, last_attempt: bool = False) -> Outcome:
+        """On earlier deliveries an unavailable provider raises errors.Unavailable (the job is retried); only the last
+        one may degrade, so a short outage costs a retry rather than the model's judgement."""
         timings: dict[str, float] = {}
         with _step("fetch_documents", timings):
             cv_text, project_text = await asyncio.gather(
@@ -86,6 +109,47 @@ class Evaluator:
             vacancy = await self.vacancies.get(job.vacancy_id)
             if vacancy is None:
                 raise PermanentFailure("VACANCY_NOT_FOUND", f"vacancy {job.vacancy_id!r} no longer exists")
+        fallback = self.fallback if last_attempt and vacancy.allow_degraded_scoring else None
+        outage: errors.Unavailable | None = None
+        try:
+            embed_model, cv_hits, project_hits = await self._retrieve(cv_text, project_text, vacancy, timings)
+        except errors.Unavailable as exc:
+            if fallback is None:
+                raise
+            # No embedder either: the offline scorer still gets the best reference chunks, by BM25 alone.
+            outage, embed_model = exc, ""
+            with _step("retrieve_lexical", timings):
+                cv_hits, project_hits = _lexical_hits(vacancy, cv_text, project_text)
+        scoring_input = ScoringInput(
+            cv_text=cv_text,
+            project_text=project_text,
+            vacancy=vacancy,
+            cv_context=tuple(Chunk(h.chunk.id, h.chunk.source, h.chunk.text) for h in cv_hits),
+            project_context=tuple(Chunk(h.chunk.id, h.chunk.source, h.chunk.text) for h in project_hits),
+        )
+        with _step("score", timings):
+            evaluation = await self._score(scoring_input, fallback, outage)
+        return Outcome(evaluation, vacancy, embed_model, [*cv_hits, *project_hits], timings)
+
+    async def _score(
+        self, inp: ScoringInput, fallback: Scorer | None, outage: errors.Unavailable | None
+    ) -> Evaluation:
+        """The scorer's evaluation, or the fallback's when the provider was (or now turns out to be) unavailable."""
+        if outage is None:
+            try:
+                return await self.scorer.score(inp)
+            except errors.Unavailable as exc:
+                if fallback is None:
+                    raise
+                outage = exc
+        if fallback is None:  # an outage is only ever carried here together with a fallback
+            raise outage
+        return await _degraded(fallback, inp, outage)
+
+    async def _retrieve(
+        self, cv_text: str, project_text: str, vacancy: Vacancy, timings: dict[str, float]
+    ) -> tuple[str, list[Retrieved], list[Retrieved]]:
+        """The embedding model and each stage's hits; errors.Unavailable when the ai-gateway cannot embed."""
         with _step("embed_queries", timings):
             cv_queries, project_queries = query_windows(cv_text), query_windows(project_text)
             embedded = await self.gateway.embed([*cv_queries, *project_queries])
@@ -101,16 +165,7 @@ class Evaluator:
                 raise PermanentFailure("RETRIEVAL_EMPTY", str(exc)) from exc
             _record("cv", cv_hits)
             _record("project", project_hits)
-        scoring_input = ScoringInput(
-            cv_text=cv_text,
-            project_text=project_text,
-            vacancy=vacancy,
-            cv_context=tuple(Chunk(h.chunk.id, h.chunk.source, h.chunk.text) for h in cv_hits),
-            project_context=tuple(Chunk(h.chunk.id, h.chunk.source, h.chunk.text) for h in project_hits),
-        )
-        with _step("score", timings):
-            evaluation = await self.scorer.score(scoring_input)
-        return Outcome(evaluation, vacancy, embedded.model, [*cv_hits, *project_hits], timings)
+        return embedded.model, cv_hits, project_hits
 
     async def _text(self, document_id: str, expected_kind: str) -> str:
         found = await self.documents.text_of(document_id)
@@ -140,3 +195,24 @@ class Evaluator:
         rows = [EmbeddedChunk(c.id, c.source, c.text, v) for c, v in zip(chunks, embedded.vectors, strict=True)]
         await self.vacancies.save_chunks(vacancy.id, model, rows)
         return await self.vacancies.chunks(vacancy.id, model)
+
+
+async def _degraded(fallback: Scorer, inp: ScoringInput, outage: errors.Unavailable) -> Evaluation:
+    log.warning("vacancy %s: the model provider is unavailable (%s); scoring with the fallback scorer",
+                inp.vacancy.id, outage.message)
+    DEGRADED.labels(outage.code).inc()
+    evaluation = await fallback.score(inp)
+    reason = f"{DEGRADED_REASON_PREFIX}{outage.code}: {' '.join(outage.message.split())}"[:MAX_REASON_CHARS]
+    return replace(evaluation, flags=tuple(sorted({*evaluation.flags, DEGRADED_FLAG, reason})))
+
+
+def _lexical_hits(vacancy: Vacancy, cv_text: str, project_text: str) -> tuple[list[Retrieved], list[Retrieved]]:
+    chunks = reference_chunks(vacancy)
+    try:
+        cv_hits = retrieve_lexical("cv", cv_text, chunks, TOP_K)
+        project_hits = retrieve_lexical("project", project_text, chunks, TOP_K)
+    except RetrievalEmpty as exc:
+        raise PermanentFailure("RETRIEVAL_EMPTY", str(exc)) from exc
+    _record("cv", cv_hits)
+    _record("project", project_hits)
+    return cv_hits, project_hits

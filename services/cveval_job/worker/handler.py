@@ -54,7 +54,7 @@ class EvaluationHandler:
         await self._emit(job_id, PROCESSING)
         started = time.perf_counter()
         try:
-            outcome = await self.evaluator.run(job)
+            outcome = await self.evaluator.run(job, last_attempt=delivery.last_attempt)
             await self.results.store(job.id, to_result(job, outcome, current_trace_id()))
         except PermanentFailure as exc:
             return await self._fail(job_id, exc.code, exc.message, started)

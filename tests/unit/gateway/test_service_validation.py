@@ -15,13 +15,14 @@ from cveval_gateway.providers.base import (
     ProviderAuthFailed,
     ProviderBadResponse,
     ProviderError,
+    ProviderInvalidOutput,
     ProviderRateLimited,
     ProviderRejected,
     ProviderTimedOut,
     ProviderUnavailable,
     ProviderUnsupported,
 )
-from cveval_gateway.service import MAX_TEXTS, GatewayService
+from cveval_gateway.service import MAX_TEXTS, MODEL_OUTPUT_INVALID, GatewayService
 from cveval_kit import errors
 from cveval_kit.telemetry import configure_tracing
 
@@ -192,3 +193,16 @@ async def test_metrics_and_span_per_upstream_call() -> None:
     assert attributes["gen_ai.request.model"] == "metric-model"
     assert attributes["gen_ai.usage.input_tokens"] == 3
     assert attributes["gen_ai.usage.output_tokens"] == 1
+
+
+async def test_schema_invalid_answers_carry_their_own_error_code() -> None:
+    invalid = ProviderInvalidOutput("did not match the JSON schema: 'scores' is required", attempts=3, problem="x")
+    service, _ = _service(FakeProvider(invalid))
+    with pytest.raises(errors.Unavailable) as info:
+        await _chat(service)
+    # Same status as any bad answer, but a caller can tell "answered unusably" from "down" by the code.
+    assert info.value.code == MODEL_OUTPUT_INVALID and "'scores' is required" in info.value.message
+    service, _ = _service(FakeProvider(ProviderUnavailable("down")))
+    with pytest.raises(errors.Unavailable) as down:
+        await _chat(service)
+    assert down.value.code != MODEL_OUTPUT_INVALID

@@ -45,8 +45,10 @@ class FakeJobs:
 @dataclass
 class FakeEvaluator:
     error: Exception | None = None
+    last_attempts: list[bool] = field(default_factory=list)
 
-    async def run(self, job: Job) -> Any:
+    async def run(self, job: Job, *, last_attempt: bool = False) -> Any:
+        self.last_attempts.append(last_attempt)
         if self.error is not None:
             raise self.error
         return object()
@@ -135,3 +137,12 @@ async def test_malformed_messages_are_terminated(data: bytes) -> None:
     handler, jobs, _ = make_handler(FakeEvaluator())
     assert await handler(delivery(data=data)) is Disposition.TERM
     assert jobs.log == []
+
+
+async def test_the_evaluator_knows_whether_this_is_the_last_delivery() -> None:
+    # Only the last delivery may fall back to the offline scorer (worker/evaluate.py).
+    evaluator = FakeEvaluator(errors.Unavailable("ai-gateway down"))
+    handler, _, _ = make_handler(evaluator)
+    await handler(delivery(attempt=1))
+    await handler(delivery(attempt=2, last=True))
+    assert evaluator.last_attempts == [False, True]

@@ -137,3 +137,11 @@ def test_default_vacancy_keeps_its_id_and_gets_a_content_version() -> None:
     assert shipped.id == default_vacancy().id
     assert len(shipped.version) == 16 and shipped.version != default_vacancy().version
     assert with_content_version(shipped) == shipped
+
+
+def test_degraded_scoring_policy_is_kept_and_part_of_the_identity_only_when_strict() -> None:
+    lenient, strict = build_vacancy(draft()), build_vacancy(draft(allow_degraded_scoring=False))
+    assert lenient.allow_degraded_scoring and not strict.allow_degraded_scoring
+    # The strict variant is another vacancy (asking for it never returns the lenient one); the content is the same.
+    assert strict.id != lenient.id and strict.version == lenient.version
+    assert build_vacancy(draft(allow_degraded_scoring=True)).id == lenient.id  # ids minted before the policy stay

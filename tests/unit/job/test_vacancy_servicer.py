@@ -60,3 +60,9 @@ async def test_create_get_and_list_basic_view() -> None:
     assert not basic.job_description and not basic.cv_rubric.parameters and basic.cv_rubric.version
     full = await servicer.ListVacancies(vacancy_pb2.ListVacanciesRequest(view=vacancy_pb2.VACANCY_VIEW_FULL), CONTEXT)
     assert full.vacancies[0] == created.vacancy and not full.next_page_token
+
+
+def test_degraded_scoring_defaults_to_allowed_when_omitted() -> None:
+    assert draft_from_request(request()).allow_degraded_scoring is True
+    assert draft_from_request(request(allow_degraded_scoring=False)).allow_degraded_scoring is False
+    assert draft_from_request(request(allow_degraded_scoring=True)).allow_degraded_scoring is True

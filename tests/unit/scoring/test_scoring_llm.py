@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from cveval_job.scoring.errors import ScoringError
+from cveval_job.scoring.errors import ModelOutputInvalid, ScoringError
 from cveval_job.scoring.injection import INJECTION_FLAG
 from cveval_job.scoring.llm_replies import BadReply, parse_profile, parse_stage
 from cveval_job.scoring.llm_scorer import STEPS, LlmScorer
@@ -258,3 +258,24 @@ async def test_empty_documents_raise_before_any_call() -> None:
 def test_max_attempts_must_be_positive() -> None:
     with pytest.raises(ValueError):
         LlmScorer(FakeChat(cv=[""], project=[""]), max_attempts=0)
+
+
+@dataclass
+class InvalidOutputChat:
+    """A port whose own re-asks never got a schema-valid answer (the ai-gateway's MODEL_OUTPUT_INVALID)."""
+
+    calls: int = 0
+
+    async def chat(
+        self, messages: Sequence[tuple[str, str]], *, json_schema: str | None, temperature: float, seed: int | None
+    ) -> ChatReply:
+        self.calls += 1
+        raise ModelOutputInvalid("at $: 'scores' is a required property")
+
+
+async def test_schema_invalid_answers_name_the_step_and_are_not_asked_again() -> None:
+    chat = InvalidOutputChat()
+    with pytest.raises(ModelOutputInvalid, match=r"^cv_profile: at \$: 'scores' is a required property") as info:
+        await LlmScorer(chat, max_attempts=3).score(_input())
+    assert isinstance(info.value, ScoringError)  # the worker fails the job with SCORING_FAILED
+    assert chat.calls == 2  # one call per branch (CV profile, project scores); no blind repeat
