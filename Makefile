@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 GEN_STAMP := gen/.stamp
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench bench-quick quality clean
+.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench bench-quick bench-rest quality clean
 
 run: setup gen
 	$(PY) -m cveval_devstack
@@ -53,6 +53,10 @@ bench: setup gen
 
 bench-quick: setup gen
 	$(PY) -m bench.gateway_bench --quick
+
+# The original's load scenario through Envoy: upload, evaluate, follow the result.
+bench-rest: setup gen
+	$(PY) -m bench.rest_bench
 
 # The scoring quality report: corpus ranking, format invariance, repeatability, project levels, injection.
 quality: setup
