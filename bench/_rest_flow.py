@@ -61,17 +61,19 @@ class FlowRecord:
     error_code: str = ""
 
 
-def _cv_text(i: int | None) -> str:
-    return SAMPLE_CV if i is None else f"{SAMPLE_CV}\nReference: load-test applicant #{i}\n"
+def _distinct(text: str, i: int | None) -> str:
+    """The text with the user's number in every paragraph, so no part of it is served from an embedding cache."""
+    if i is None:
+        return text
+    return "\n\n".join(f"[{i}] {paragraph}" for paragraph in text.split("\n\n"))
 
 
 def _documents(i: int | None) -> tuple[bytes, bytes]:
-    report = SAMPLE_PROJECT_REPORT if i is None else f"{SAMPLE_PROJECT_REPORT}\nSubmission #{i}\n"
-    return make_pdf(_cv_text(i)), make_txt(report)
+    return make_pdf(_distinct(SAMPLE_CV, i)), make_txt(_distinct(SAMPLE_PROJECT_REPORT, i))
 
 
 def build_documents(count: int, same: bool, pool: Executor) -> list[Future[tuple[bytes, bytes]]]:
-    """Each user's CV (PDF) and report (TXT), distinct per user (a counter appended) unless `same`.
+    """Each user's CV (PDF) and report (TXT), distinct per user (a counter in every paragraph) unless `same`.
 
     Built in a process pool while the stack starts, since one PDF takes ~25 ms of CPU: index 0 is the warm-up
     flow, users are 1..count.
