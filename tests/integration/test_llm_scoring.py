@@ -8,7 +8,7 @@ own document salt: the gateway caches deterministic completions, and a cached va
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -32,16 +32,6 @@ CHAT_MODEL = "mock-chat"
 EMBED_MODEL = "mock-embed"
 # Two deliveries, 50 ms apart: the degraded path is taken on the second, so these tests stay at a few seconds.
 FAST_RETRIES: dict[str, object] = {"worker_max_deliver": 2, "worker_retry_delay_s": 0.05}
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockOpenAI]:
-    server = MockOpenAI()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

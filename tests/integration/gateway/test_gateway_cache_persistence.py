@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import grpc
@@ -26,14 +26,6 @@ pytestmark = pytest.mark.integration
 
 Stub = aigateway_pb2_grpc.AiGatewayServiceStub
 TUNING = GatewaySettings(embed_cache_bytes=1 << 24, completion_cache_bytes=1 << 20, batch_window_ms=1.0)
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockOpenAI]:
-    server = MockOpenAI()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import grpc
 import pytest
@@ -19,14 +19,6 @@ from cveval_testing.mock_openai import MockOpenAI, hash_vector
 API_KEY = "test-key-123"
 
 Stub = aigateway_pb2_grpc.AiGatewayServiceStub
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockOpenAI]:
-    server = MockOpenAI()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -43,14 +42,6 @@ def build(cfg: dict[str, Any], clock: ManualClock | None = None) -> registry.Pro
 
 def chat(model: str, *, timeout: float = 30.0, schema: str | None = None, text: str = "hello") -> ChatCall:
     return ChatCall(model, (("user", text),), 0.0, 0, schema, None, timeout)
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockOpenAI]:
-    server = MockOpenAI()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)

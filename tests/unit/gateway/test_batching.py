@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 from prometheus_client import REGISTRY
@@ -35,14 +35,6 @@ class Gated:
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockOpenAI]:
-    server = MockOpenAI()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)

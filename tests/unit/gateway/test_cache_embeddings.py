@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 import pytest
 import pytest_asyncio
@@ -47,14 +47,6 @@ class MemoryStore:
 
     async def aclose(self) -> None:
         return None
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockOpenAI]:
-    server = MockOpenAI()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 
@@ -23,14 +22,6 @@ NO_RETRY = RetryPolicy(max_retries=0)
 CALL = ChatCall(
     model="m", messages=(("user", "hi"),), temperature=0.0, max_tokens=0, json_schema=None, seed=None, timeout=5.0
 )
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockOpenAI]:
-    server = MockOpenAI()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)
