@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import subprocess
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,10 @@ def render_config(
     admin_port: int,
     descriptor: Path = DESCRIPTOR,
     host: str = "127.0.0.1",
+    otlp_endpoint: str | None = None,
 ) -> dict[str, Any]:
-    """The deployable config with listener, admin and cluster addresses moved to loopback."""
+    """The deployable config with listener, admin and cluster addresses moved to loopback; Envoy traces to
+    `otlp_endpoint` (OTLP/gRPC) when one is given, and not at all otherwise."""
     config: dict[str, Any] = yaml.safe_load(ENVOY_CONFIG.read_text())
     config["admin"]["address"]["socket_address"] = {"address": host, "port_value": admin_port}
     listener = config["static_resources"]["listeners"][0]
@@ -31,12 +35,38 @@ def render_config(
     for f in listener["filter_chains"][0]["filters"][0]["typed_config"]["http_filters"]:
         if f["name"] == "envoy.filters.http.grpc_json_transcoder":
             f["typed_config"]["proto_descriptor"] = str(descriptor)
+    collector = _collector_address(otlp_endpoint)
+    manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    if collector is None:
+        manager.pop("tracing", None)  # no collector to send Envoy's spans to: services still join the caller's trace
+    clusters = []
     for cluster in config["static_resources"]["clusters"]:
-        port = upstreams[cluster["name"]]
+        if cluster["name"] == "otel_collector":
+            if collector is None:
+                continue
+            address, port = collector
+        else:
+            address, port = host, upstreams[cluster["name"]]
         cluster["type"] = "STATIC"
         endpoint = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
-        endpoint["address"]["socket_address"] = {"address": host, "port_value": port}
+        endpoint["address"]["socket_address"] = {"address": address, "port_value": port}
+        clusters.append(cluster)
+    config["static_resources"]["clusters"] = clusters
     return config
+
+
+def _collector_address(otlp_endpoint: str | None) -> tuple[str, int] | None:
+    """host and port of an OTLP/gRPC endpoint such as http://127.0.0.1:4317, when it is an IP address Envoy can use."""
+    if not otlp_endpoint:
+        return None
+    parsed = urllib.parse.urlsplit(otlp_endpoint if "//" in otlp_endpoint else f"//{otlp_endpoint}")
+    if not parsed.hostname:
+        return None
+    try:
+        ipaddress.ip_address(parsed.hostname)
+    except ValueError:
+        return None  # a STATIC cluster needs an IP; a host name would need a DNS cluster
+    return parsed.hostname, parsed.port or 4317
 
 
 def validate(config_path: Path) -> subprocess.CompletedProcess[str]:
@@ -49,7 +79,10 @@ def validate(config_path: Path) -> subprocess.CompletedProcess[str]:
 
 
 class EmbeddedEnvoy:
-    def __init__(self, run_dir: Path, upstreams: dict[str, int], http_port: int) -> None:
+    def __init__(
+        self, run_dir: Path, upstreams: dict[str, int], http_port: int, otlp_endpoint: str | None = None
+    ) -> None:
+        self.otlp_endpoint = otlp_endpoint
         self.run_dir = run_dir
         self.upstreams = upstreams
         self.http_port = http_port
@@ -63,7 +96,12 @@ class EmbeddedEnvoy:
     def start(self, timeout: float = 30.0) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         path = self.run_dir / "envoy.yaml"
-        config = render_config(self.upstreams, http_port=self.http_port, admin_port=self.admin_port)
+        config = render_config(
+            self.upstreams,
+            http_port=self.http_port,
+            admin_port=self.admin_port,
+            otlp_endpoint=self.otlp_endpoint,
+        )
         path.write_text(yaml.safe_dump(config, sort_keys=False))
         flags = ["--use-dynamic-base-id", "--log-level", "warn", "--drain-time-s", "2", "--parent-shutdown-time-s", "5"]
         self.proc = spawn_logged([venv_binary("envoy"), "-c", str(path), *flags], self.run_dir / "envoy.log")

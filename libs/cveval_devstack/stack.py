@@ -73,9 +73,9 @@ class Stack:
             self._start_servers()
             self._migrate()
             self._start_services()
-            self.envoy = EmbeddedEnvoy(
-                self.data_dir / "run", {n: self.ports[n] for n in ("upload", "job", "result")}, self.http_port
-            )
+            upstreams = {n: self.ports[n] for n in ("upload", "job", "result")}
+            otlp = self.env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or self.env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+            self.envoy = EmbeddedEnvoy(self.data_dir / "run", upstreams, self.http_port, otlp_endpoint=otlp)
             self.envoy.start()
         except BaseException:
             self.stop()
