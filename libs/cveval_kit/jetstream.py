@@ -163,11 +163,14 @@ class PullConsumer:
                 span.set_attribute("messaging.system", "nats")
                 span.set_attribute("messaging.destination.name", o.subject)
                 span.set_attribute("messaging.delivery.attempt", attempt)
+                keepalive = asyncio.create_task(self._keep_in_progress(msg))
                 try:
                     outcome = await self.handler(delivery)
                 except Exception:
                     log.exception("handler failed on attempt %d", attempt)
                     outcome = Disposition.RETRY
+                finally:
+                    keepalive.cancel()
                 if outcome is Disposition.RETRY and delivery.last_attempt:
                     outcome = Disposition.TERM
                 span.set_attribute("messaging.outcome", outcome.value)
@@ -175,6 +178,18 @@ class PullConsumer:
         finally:
             IN_FLIGHT.labels(o.durable).dec()
             otel_context.detach(token)
+
+    async def _keep_in_progress(self, msg: Msg) -> None:
+        """Tell JetStream the message is still being worked on, so a long evaluation (an LLM chain can outlast
+        ack_wait) is not redelivered to another worker while this one is still at it; a worker that dies stops
+        telling, and the message is redelivered after ack_wait as it should be."""
+        interval = max(0.1, self.options.ack_wait_s / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await msg.in_progress()
+            except Exception:
+                log.warning("could not extend the ack deadline of a message in progress", exc_info=True)
 
     async def _settle(self, msg: Msg, outcome: Disposition, attempt: int) -> None:
         MESSAGES.labels(self.options.durable, outcome.value).inc()
