@@ -120,6 +120,10 @@ def parse_stage(content: str, rubric: Rubric) -> StageResult:
         valid = rubric_math.validate_scores(scores, rubric)
     except ScoreError as exc:
         raise BadReply(str(exc)) from None
+    unexplained = [key for key in rubric.keys if not evidence[key]]
+    if unexplained:
+        # A score nobody can point to is not one we show a hiring team: ask again rather than print it bare.
+        raise BadReply(f"no evidence given for {', '.join(unexplained)}")
     feedback = data.get("feedback")
     if not isinstance(feedback, str) or not feedback.strip():
         raise BadReply('the reply has no "feedback" text')

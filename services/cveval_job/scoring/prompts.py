@@ -33,7 +33,7 @@ __all__ = [
     "stage_schema",
 ]
 
-PROMPT_VERSION: Final = "llm-2026-11-2"
+PROMPT_VERSION: Final = "llm-2026-11-3"  # 3: every sub-score needs at least one evidence string
 MAX_DOCUMENT_CHARS: Final = 30_000
 MAX_REFERENCE_CHARS: Final = 8_000
 
@@ -127,7 +127,7 @@ def stage_schema(rubric: Rubric) -> str:
         "additionalProperties": False,
         "properties": {
             "score": {"type": "integer", "minimum": 1, "maximum": 5},
-            "evidence": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+            "evidence": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": 3},
         },
     }
     return _schema_text(

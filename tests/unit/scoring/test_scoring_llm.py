@@ -279,3 +279,10 @@ async def test_schema_invalid_answers_name_the_step_and_are_not_asked_again() ->
         await LlmScorer(chat, max_attempts=3).score(_input())
     assert isinstance(info.value, ScoringError)  # the worker fails the job with SCORING_FAILED
     assert chat.calls == 2  # one call per branch (CV profile, project scores); no blind repeat
+
+
+def test_a_score_without_evidence_is_refused() -> None:
+    reply = json.loads(stage_reply(CV_SCORES))
+    reply["scores"]["experience_level"]["evidence"] = ["   "]
+    with pytest.raises(BadReply, match="no evidence given for experience_level"):
+        parse_stage(json.dumps(reply), default_cv_rubric())
