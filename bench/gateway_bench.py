@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import os
 import platform
 import secrets
@@ -21,13 +20,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import _report
+from bench import _report, _results
 from bench._load import Call, direct_call, direct_client, gateway_call, gateway_channel, run_load
 from bench._procs import ChildFailed, Gateway, Mock
 from cveval.aigateway.v1 import aigateway_pb2_grpc
 from cveval_kit.settings import Settings
 
-RESULTS = Path(__file__).resolve().parent / "results"
 CONCURRENCY = (1, 50, 500)
 RPCS = ("embed", "chat")
 WARMUP_CALLS = 20
@@ -245,13 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmark aborted: {exc}", file=sys.stderr)
         return 2
     print(_report.table(result))
-    stamp = dt.datetime.now().strftime("%Y-%m-%d-%H%M%S")
-    out = args.out or RESULTS / f"gateway-{stamp}{'-quick' if args.quick else ''}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"\nresults written to {out}")
-    missed = [t for t in result["targets"] if t["status"] == "FAIL"]
-    return 1 if args.strict and missed else 0
+    return _results.save(result, "gateway", args.out, strict=args.strict, suffix="-quick" if args.quick else "")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import platform
 import shutil
 import signal
@@ -28,14 +27,13 @@ from typing import Any
 
 import httpx
 
-from bench import _rest_report
+from bench import _rest_report, _results
 from bench._report import say
 from bench._rest_flow import REQUEST_TIMEOUT_S, FlowOptions, Load, Phase, build_documents, loop_lag, warm_up
 from bench._rest_metrics import CpuMeter, scrape_workers, worker_delta
 from cveval_devstack.procs import free_port
 from cveval_devstack.stack import Stack
 
-RESULTS = Path(__file__).resolve().parent / "results"
 # Rates this 2-core machine sustains (about 7 flows/s); pass --rate 10 or more to watch the system overload.
 QUICK = (5.0, 30.0)
 FULL = (7.0, 60.0)
@@ -204,13 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     if result is None:
         return 130
     print(_rest_report.table(result))
-    stamp = dt.datetime.now().strftime("%Y-%m-%d-%H%M%S")
-    out = args.out or RESULTS / f"rest-{stamp}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"\nresults written to {out}")
-    missed = [t for t in result["targets"] if t["status"] == "FAIL"]
-    return 1 if args.strict and missed else 0
+    return _results.save(result, "rest", args.out, strict=args.strict)
 
 
 if __name__ == "__main__":

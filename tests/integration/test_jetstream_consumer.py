@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from nats.aio.client import Client as NatsClient
@@ -29,6 +30,16 @@ async def js_names(infra: Infra) -> AsyncIterator[tuple[NatsClient, dict[str, st
         await nc.close()
 
 
+def consumer_options(names: dict[str, str], **overrides: Any) -> ConsumerOptions:
+    return ConsumerOptions(
+        stream=names["jobs_stream"],
+        subject=names["jobs_subject"],
+        durable=names["worker_durable"],
+        fetch_timeout_s=0.2,
+        **overrides,
+    )
+
+
 async def run_until(consumer: PullConsumer, done: asyncio.Event, limit_s: float = 20) -> None:
     task = asyncio.create_task(consumer.run())
     try:
@@ -49,18 +60,10 @@ async def test_a_long_handler_is_not_redelivered_while_it_works(js_names: tuple[
         done.set()
         return Disposition.ACK
 
-    options = ConsumerOptions(
-        stream=names["jobs_stream"],
-        subject=names["jobs_subject"],
-        durable=names["worker_durable"],
-        concurrency=2,
-        max_deliver=5,
-        ack_wait_s=1.0,
-        fetch_timeout_s=0.2,
-    )
+    # Two slots: a redelivery during the 2.5 s of work would be fetched and show up in `deliveries`.
+    options = consumer_options(names, concurrency=2, max_deliver=5, ack_wait_s=1.0)
     await jetstream.publish(nc.jetstream(), names["jobs_subject"], b"{}", msg_id="long-1")
     await run_until(PullConsumer(nc.jetstream(), options, slow), done)
-    await asyncio.sleep(1.5)  # a redelivery would arrive after ack_wait; give it the chance to show up
     assert deliveries == [1]
 
 
@@ -75,16 +78,7 @@ async def test_retries_stop_at_max_deliver(js_names: tuple[NatsClient, dict[str,
             done.set()
         return Disposition.RETRY
 
-    options = ConsumerOptions(
-        stream=names["jobs_stream"],
-        subject=names["jobs_subject"],
-        durable=names["worker_durable"],
-        concurrency=1,
-        max_deliver=3,
-        ack_wait_s=5.0,
-        retry_delay_s=0.05,
-        fetch_timeout_s=0.2,
-    )
+    options = consumer_options(names, concurrency=1, max_deliver=3, ack_wait_s=5.0, retry_delay_s=0.05)
     await jetstream.publish(nc.jetstream(), names["jobs_subject"], b"{}", msg_id="fail-1")
     await run_until(PullConsumer(nc.jetstream(), options, failing), done)
     assert attempts == [(1, False), (2, False), (3, True)]

@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
 import pytest
 from prometheus_client import REGISTRY
 
 from cveval_gateway.cache.embeddings import Embedded, pack
-from cveval_gateway.providers.base import ChatCall, ChatResult, EmbedResult
 from cveval_gateway.providers.openai_compat import OpenAICompatProvider
 from cveval_gateway.service import GatewayService
 from cveval_kit import errors
 from cveval_testing.mock_openai import MockOpenAI, hash_vector
+from tests.support.gated_provider import Gated
 
 DIMS = 64
-
-
-class Gated:
-    def __init__(self, inner: OpenAICompatProvider) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.entered = asyncio.Event()
-        self.gate = asyncio.Event()
-
-    async def chat(self, req: ChatCall) -> ChatResult:
-        return await self.inner.chat(req)
-
-    async def embed(self, model: str, texts: Sequence[str], *, timeout: float) -> EmbedResult:  # noqa: ASYNC109
-        self.entered.set()
-        await self.gate.wait()
-        return await self.inner.embed(model, texts, timeout=timeout)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 @pytest.fixture(autouse=True)

@@ -7,41 +7,19 @@ same time" is a fact of the test rather than a matter of timing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 from prometheus_client import REGISTRY
 
 from cveval_gateway.coalesce import SingleFlight
-from cveval_gateway.providers.base import ChatCall, ChatResult, EmbedResult
+from cveval_gateway.providers.base import ChatResult
 from cveval_gateway.providers.openai_compat import OpenAICompatProvider
 from cveval_gateway.service import GatewayService
 from cveval_kit import errors
 from cveval_testing.mock_openai import MockOpenAI
-
-
-class Gated:
-    """Forwards to the real provider once `gate` is open; `entered` tells that an upstream call has started."""
-
-    def __init__(self, inner: OpenAICompatProvider) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.entered = asyncio.Event()
-        self.gate = asyncio.Event()
-
-    async def chat(self, req: ChatCall) -> ChatResult:
-        self.entered.set()
-        await self.gate.wait()
-        return await self.inner.chat(req)
-
-    async def embed(self, model: str, texts: Sequence[str], *, timeout: float) -> EmbedResult:  # noqa: ASYNC109
-        self.entered.set()
-        await self.gate.wait()
-        return await self.inner.embed(model, texts, timeout=timeout)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+from tests.support.gated_provider import Gated
 
 
 @pytest.fixture(autouse=True)
