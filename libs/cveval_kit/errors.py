@@ -30,6 +30,16 @@ class InvalidArgument(ServiceError):
     code = "INVALID_ARGUMENT"
 
 
+class Unauthenticated(ServiceError):
+    status = grpc.StatusCode.UNAUTHENTICATED
+    code = "UNAUTHENTICATED"
+
+
+class PermissionDenied(ServiceError):
+    status = grpc.StatusCode.PERMISSION_DENIED
+    code = "PERMISSION_DENIED"
+
+
 class NotFound(ServiceError):
     status = grpc.StatusCode.NOT_FOUND
     code = "NOT_FOUND"

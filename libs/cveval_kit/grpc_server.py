@@ -16,7 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
-from cveval_kit.interceptors import ServiceInterceptor
+from cveval_kit.interceptors import AccessPolicy, ServiceInterceptor
 from cveval_kit.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,12 +26,15 @@ Cleanup = Callable[[], Awaitable[None]]
 
 
 class GrpcServer:
-    def __init__(self, name: str, settings: Settings, service_names: Iterable[str]) -> None:
+    def __init__(
+        self, name: str, settings: Settings, service_names: Iterable[str], policy: AccessPolicy | None = None
+    ) -> None:
         self.name = name
         self.settings = settings
         self.service_names = tuple(service_names)
+        secret = settings.identity_secret.encode("utf-8")
         self.server = grpc.aio.server(
-            interceptors=[aio_server_interceptor(), ServiceInterceptor()],
+            interceptors=[aio_server_interceptor(), ServiceInterceptor(policy, secret)],
             options=[
                 ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
                 ("grpc.max_send_message_length", settings.grpc_max_message_bytes),

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         description="auto | offline | llm; auto is llm when CVEVAL_LLM_BASE_URL or CVEVAL_GATEWAY_PROVIDERS is set",
     )
 
+    identity_secret: str = Field(
+        default="",
+        description="HMAC key shared by the auth service and the services to sign/verify the edge's caller identity",
+        repr=False,
+    )
+
     log_level: str = "INFO"
 
     @field_validator("scorer")
