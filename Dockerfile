@@ -62,7 +62,8 @@ USAGE = """cveval image: the entrypoint is `python -m`; pass the module and its 
   cveval_job.worker          evaluation worker (metrics :9464; `cveval_job.worker healthcheck` for probes)
   cveval_gateway serve       ai-gateway service
   cveval_result serve        result service
-  cveval_upload migrate      database migrations (likewise cveval_job, cveval_result, cveval_gateway)
+  cveval_auth serve          auth service (ext_authz check :9002, ApiKeyService gRPC :50051)
+  cveval_upload migrate      database migrations (likewise cveval_job, cveval_result, cveval_gateway, cveval_auth)
 
 Configuration comes from CVEVAL_* environment variables (CVEVAL_DATABASE_URL, CVEVAL_NATS_URL, ...).
 The Envoy descriptor set is at /app/build/cveval.pb.

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 GEN_STAMP := gen/.stamp
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench bench-quick bench-rest quality clean
+.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench bench-quick bench-rest bench-auth quality clean
 
 run: setup gen
 	$(PY) -m cveval_devstack
@@ -57,6 +57,10 @@ bench-quick: setup gen
 # The original's load scenario through Envoy: upload, evaluate, follow the result.
 bench-rest: setup gen
 	$(PY) -m bench.rest_bench
+
+# What authentication adds to a call through Envoy (p50/p99, with and without the edge's auth filters).
+bench-auth: setup gen
+	$(PY) -m bench.auth_bench
 
 # The scoring quality report: corpus ranking, format invariance, repeatability, project levels, injection.
 quality: setup

@@ -64,7 +64,10 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
 async def measure(stack: Stack, phases: list[Phase], opts: FlowOptions, docs: list[tuple[bytes, bytes]],
                   connections: int) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=stack.rest_url, limits=limits, timeout=REQUEST_TIMEOUT_S) as client:
+    headers = {"authorization": f"Bearer {stack.admin_api_key}"}
+    async with httpx.AsyncClient(
+        base_url=stack.rest_url, limits=limits, timeout=REQUEST_TIMEOUT_S, headers=headers
+    ) as client:
         warm = await warm_up(client, opts, docs[0])
         if warm.outcome != "completed":
             raise RuntimeError(f"the warm-up flow did not complete: {warm.outcome} {warm.error_code}; "
@@ -119,7 +122,12 @@ def run(args: argparse.Namespace, phases: list[Phase], opts: FlowOptions) -> dic
     pool = ProcessPoolExecutor(max_workers=2, initializer=_quiet_child)
     keep = args.data_dir is not None
     data_dir = args.data_dir.resolve() if keep else Path(tempfile.mkdtemp(prefix="cveval-rest-bench-"))
-    env = {"CVEVAL_LLM_BASE_URL": ""}  # the offline engine: nothing leaves this machine
+    # The offline engine: nothing leaves this machine. The admin key's quotas must not cap the load.
+    env = {
+        "CVEVAL_LLM_BASE_URL": "",
+        "CVEVAL_AUTH_DEFAULT_REQUESTS_PER_SECOND": "10000",
+        "CVEVAL_AUTH_DEFAULT_EVALUATIONS_PER_HOUR": "1000000",
+    }
     if args.worker_concurrency:
         env["CVEVAL_WORKER_CONCURRENCY"] = str(args.worker_concurrency)
     stack = Stack(data_dir=data_dir, http_port=free_port(), workers=args.workers, extra_env=env)

@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from cveval_devstack.credentials import admin_key_notice
 from cveval_devstack.stack import REPO_ROOT, Stack
 
 
@@ -41,6 +42,7 @@ def main() -> int:
         "  Ctrl-C stops everything.",
         flush=True,
     )
+    print(admin_key_notice(stack), flush=True)
     try:
         while not stop.wait(1.0):
             dead = stack.dead_processes()

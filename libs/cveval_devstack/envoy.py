@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from cveval_devstack import edge
+from cveval_devstack.edge import OidcOptions
 from cveval_devstack.procs import free_port, http_ok, port_open, spawn_logged, stop_process, venv_binary, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -25,13 +27,19 @@ def render_config(
     descriptor: Path = DESCRIPTOR,
     host: str = "127.0.0.1",
     otlp_endpoint: str | None = None,
+    health_port: int = 0,
+    oidc: OidcOptions | None = None,
 ) -> dict[str, Any]:
     """The deployable config with listener, admin and cluster addresses moved to loopback; Envoy traces to
-    `otlp_endpoint` (OTLP/gRPC) when one is given, and not at all otherwise."""
+    `otlp_endpoint` (OTLP/gRPC) when one is given, and not at all otherwise. `upstreams` names a port for every
+    cluster of a service (upload, job, result, auth_grpc) and for auth, the auth service's ext_authz check."""
     config: dict[str, Any] = yaml.safe_load(ENVOY_CONFIG.read_text())
     config["admin"]["address"]["socket_address"] = {"address": host, "port_value": admin_port}
-    listener = config["static_resources"]["listeners"][0]
+    edge.apply(config, oidc)
+    listener, health = config["static_resources"]["listeners"]
     listener["address"]["socket_address"] = {"address": host, "port_value": http_port}
+    health["address"]["socket_address"] = {"address": host, "port_value": health_port}
+    upstreams = {**upstreams, "envoy_admin": admin_port}
     for f in listener["filter_chains"][0]["filters"][0]["typed_config"]["http_filters"]:
         if f["name"] == "envoy.filters.http.grpc_json_transcoder":
             f["typed_config"]["proto_descriptor"] = str(descriptor)
@@ -80,13 +88,20 @@ def validate(config_path: Path) -> subprocess.CompletedProcess[str]:
 
 class EmbeddedEnvoy:
     def __init__(
-        self, run_dir: Path, upstreams: dict[str, int], http_port: int, otlp_endpoint: str | None = None
+        self,
+        run_dir: Path,
+        upstreams: dict[str, int],
+        http_port: int,
+        otlp_endpoint: str | None = None,
+        oidc: OidcOptions | None = None,
     ) -> None:
         self.otlp_endpoint = otlp_endpoint
+        self.oidc = oidc
         self.run_dir = run_dir
         self.upstreams = upstreams
         self.http_port = http_port
         self.admin_port = free_port()
+        self.health_port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -101,6 +116,8 @@ class EmbeddedEnvoy:
             http_port=self.http_port,
             admin_port=self.admin_port,
             otlp_endpoint=self.otlp_endpoint,
+            health_port=self.health_port,
+            oidc=self.oidc,
         )
         path.write_text(yaml.safe_dump(config, sort_keys=False))
         flags = ["--use-dynamic-base-id", "--log-level", "warn", "--drain-time-s", "2", "--parent-shutdown-time-s", "5"]

@@ -17,6 +17,8 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from cveval_devstack.credentials import Credentials
+from cveval_devstack.edge import OidcOptions
 from cveval_devstack.envoy import EmbeddedEnvoy
 from cveval_devstack.nats_server import EmbeddedNats
 from cveval_devstack.postgres import EmbeddedPostgres
@@ -25,8 +27,8 @@ from cveval_devstack.procs import free_port, spawn_logged, stop_process, wait_un
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("gateway", "upload", "job", "result")
-MIGRATED = ("upload", "job", "result", "gateway")
+SERVICES = ("gateway", "upload", "job", "result", "auth")
+MIGRATED = ("upload", "job", "result", "gateway", "auth")
 DATABASE_NAME = "cveval"
 
 
@@ -58,6 +60,14 @@ class Stack:
     metrics_ports: dict[str, int] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    credentials: Credentials | None = None
+
+    @property
+    def admin_api_key(self) -> str:
+        """The bootstrap admin key (tenant `default`): `Authorization: Bearer <it>`."""
+        if self.credentials is None:
+            raise RuntimeError("the stack has not started")
+        return self.credentials.admin_api_key
 
     @property
     def rest_url(self) -> str:
@@ -74,8 +84,10 @@ class Stack:
             self._migrate()
             self._start_services()
             upstreams = {n: self.ports[n] for n in ("upload", "job", "result")}
+            upstreams.update(auth_grpc=self.ports["auth"], auth=self.ports["auth_check"])
             otlp = self.env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or self.env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-            self.envoy = EmbeddedEnvoy(self.data_dir / "run", upstreams, self.http_port, otlp_endpoint=otlp)
+            oidc = OidcOptions.from_env(self.env)
+            self.envoy = EmbeddedEnvoy(self.data_dir / "run", upstreams, self.http_port, otlp_endpoint=otlp, oidc=oidc)
             self.envoy.start()
         except BaseException:
             self.stop()
@@ -97,6 +109,8 @@ class Stack:
             self.nats.start()
             nats_url = self.nats.url
         self.ports = {name: free_port() for name in SERVICES}
+        self.ports["auth_check"] = free_port()
+        self.credentials = Credentials.load_or_create(self.data_dir, inherited)
         run_dir = self.data_dir / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
         self.env = {
@@ -110,6 +124,7 @@ class Stack:
             "CVEVAL_JOB_ADDR": f"127.0.0.1:{self.ports['job']}",
             "CVEVAL_RESULT_ADDR": f"127.0.0.1:{self.ports['result']}",
             "CVEVAL_GATEWAY_ADDR": f"127.0.0.1:{self.ports['gateway']}",
+            **self.credentials.process_env(),
         }
 
     def _module(self, name: str) -> str:
@@ -144,6 +159,8 @@ class Stack:
                 "CVEVAL_METRICS_PORT": str(self.metrics_ports[name]),
                 "OTEL_SERVICE_NAME": f"cveval-{name}",
             }
+            if name == "auth" and self.credentials is not None:
+                env.update(self.credentials.auth_env(), CVEVAL_AUTH_CHECK_PORT=str(self.ports["auth_check"]))
             self._spawn(name, ["-m", self._module(name), "serve"], env)
         for name in SERVICES:
             port = self.ports[name]

@@ -28,8 +28,9 @@ APP_SERVICES = {
     "worker": (["cveval_job.worker"], "cveval-worker"),
     "ai-gateway": (["cveval_gateway", "serve"], "cveval-ai-gateway"),
     "result": (["cveval_result", "serve"], "cveval-result"),
+    "auth": (["cveval_auth", "serve"], "cveval-auth"),
 }
-MIGRATIONS = ("cveval_upload", "cveval_job", "cveval_result", "cveval_gateway")
+MIGRATIONS = ("cveval_upload", "cveval_job", "cveval_result", "cveval_gateway", "cveval_auth")
 SECRETISH = re.compile(r"(API_?KEY|TOKEN|SECRET|CREDENTIAL)", re.IGNORECASE)
 KEY_SHAPES = re.compile(r"\b(sk-[A-Za-z0-9_-]{16,}|sk-or-v1-[0-9a-f]{16,}|Bearer\s+[A-Za-z0-9._-]{16,})")
 INTERPOLATION = re.compile(r"^\$\{[A-Z0-9_]+(:?-[^}]*)?\}$")
@@ -106,7 +107,7 @@ def test_docker_compose_config_when_available() -> None:
 
 
 def test_services(compose: Doc) -> None:
-    expected = {"postgres", "nats", "migrate", "envoy", *APP_SERVICES}
+    expected = {"postgres", "nats", "migrate", "envoy", "redis", "ratelimit", *APP_SERVICES}
     assert set(compose["services"]) == expected
     assert set(compose.get("volumes", {})) >= {"postgres-data", "nats-data"}
 
@@ -145,7 +146,7 @@ def test_app_service(compose: Doc, name: str) -> None:
     assert "healthcheck" in service
 
 
-@pytest.mark.parametrize("name", ["upload", "job", "ai-gateway", "result"])
+@pytest.mark.parametrize("name", ["upload", "job", "ai-gateway", "result", "auth"])
 def test_grpc_services_check_grpc_health(compose: Doc, name: str) -> None:
     test = compose["services"][name]["healthcheck"]["test"]
     assert test[:3] == ["CMD", "python", "-c"]

@@ -19,7 +19,8 @@ def test_deployable_config_validates(tmp_path: Path) -> None:
 
 
 def test_rendered_loopback_config_validates(tmp_path: Path) -> None:
-    config = render_config({"upload": 50051, "job": 50052, "result": 50053}, http_port=18080, admin_port=19901)
+    upstreams = {"upload": 50051, "job": 50052, "result": 50053, "auth_grpc": 50055, "auth": 9002}
+    config = render_config(upstreams, http_port=18080, admin_port=19901, health_port=18081)
     path = tmp_path / "envoy.yaml"
     path.write_text(yaml.safe_dump(config))
     result = validate(path)
@@ -39,4 +40,5 @@ def test_rest_surface_is_transcoded_with_snake_case() -> None:
         "cveval.job.v1.JobService",
         "cveval.job.v1.VacancyService",
         "cveval.result.v1.ResultService",
+        "cveval.auth.v1.ApiKeyService",
     }

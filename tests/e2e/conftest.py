@@ -7,10 +7,12 @@ import pytest
 
 from cveval_devstack.procs import free_port
 from cveval_devstack.stack import Stack
+from tests.support.edge import GENEROUS_QUOTAS, admin_headers, oidc_env
 from tests.support.infra import Infra, unique_names
 
 # Small enough to test 413 quickly, large enough for any real CV.
 E2E_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+E2E_KEY_CACHE_TTL_S = 1.0
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +24,10 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             "CVEVAL_NATS_URL": infra.nats_url,
             "CVEVAL_MAX_UPLOAD_BYTES": str(E2E_MAX_UPLOAD_BYTES),
             "CVEVAL_LLM_BASE_URL": "",
+            **GENEROUS_QUOTAS,
+            # A short key cache keeps the revocation test quick.
+            "CVEVAL_AUTH_CACHE_TTL_S": str(E2E_KEY_CACHE_TTL_S),
+            **oidc_env(tmp_path_factory.mktemp("oidc")),
         }
     )
     running = Stack(data_dir=tmp_path_factory.mktemp("stack"), http_port=free_port(), workers=2, extra_env=env)
@@ -34,5 +40,5 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
 
 @pytest.fixture(scope="session")
 def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.rest_url, timeout=30) as client:
+    with httpx.Client(base_url=stack.rest_url, timeout=30, headers=admin_headers(stack)) as client:
         yield client

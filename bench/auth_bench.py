@@ -1,0 +1,116 @@
+"""What authentication costs at the edge: the same GET through two Envoys in front of the same services, one with
+the edge's jwt_authn, ext_authz and rate limit filters (the `make run` config) and one without them.
+
+`python -m bench.auth_bench [--requests N]` (make bench-auth). It starts the stack (cveval_devstack.Stack) in a
+temporary directory, then a second Envoy rendered from the same config with the three filters removed, and sends
+N sequential keep-alive requests to each, interleaved so that drift in the services hits both sides alike. Loopback
+only; bounded in count and time; everything it started is stopped, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from cveval_devstack.envoy import render_config
+from cveval_devstack.procs import free_port, http_ok, port_open, spawn_logged, stop_process, venv_binary, wait_until
+from cveval_devstack.stack import Stack
+
+EDGE_FILTERS = {"envoy.filters.http.jwt_authn", "envoy.filters.http.ext_authz", "envoy.filters.http.local_ratelimit"}
+PATH = "/v1/vacancies?page_size=1"  # a small resource: one indexed query, a few hundred bytes
+TIME_BOUND_S = 300.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def start_plain_envoy(stack: Stack, run_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """An Envoy like the stack's, minus the edge's auth and quota filters."""
+    assert stack.envoy is not None
+    port, admin = free_port(), free_port()
+    config: dict[str, Any] = render_config(
+        stack.envoy.upstreams, http_port=port, admin_port=admin, health_port=free_port()
+    )
+    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    manager["http_filters"] = [f for f in manager["http_filters"] if f["name"] not in EDGE_FILTERS]
+    manager.pop("tracing", None)
+    path = run_dir / "envoy-plain.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    proc = spawn_logged(
+        [venv_binary("envoy"), "-c", str(path), "--use-dynamic-base-id", "--log-level", "warn"],
+        run_dir / "envoy-plain.log",
+    )
+    wait_until(lambda: port_open(port) and http_ok(f"http://127.0.0.1:{admin}/ready"), 30, "plain envoy", proc)
+    return proc, port
+
+
+def measure(authed: httpx.Client, plain: httpx.Client, requests: int) -> dict[str, list[float]]:
+    timings: dict[str, list[float]] = {"authenticated": [], "unauthenticated": []}
+    deadline = time.monotonic() + TIME_BOUND_S
+    for _ in range(requests):
+        for name, client in (("authenticated", authed), ("unauthenticated", plain)):
+            began = time.perf_counter()
+            response = client.get(PATH)
+            timings[name].append((time.perf_counter() - began) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"{name}: {response.status_code} {response.text[:200]}")
+        if time.monotonic() > deadline:
+            print(f"time bound reached after {len(timings['authenticated'])} pairs", file=sys.stderr)
+            break
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.auth_bench")
+    parser.add_argument("--requests", type=int, default=3000, help="requests per side (default 3000)")
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="cveval-auth-bench-"))
+    env = {"CVEVAL_LLM_BASE_URL": "", "CVEVAL_AUTH_DEFAULT_REQUESTS_PER_SECOND": "10000"}
+    stack = Stack(data_dir=data_dir, http_port=free_port(), workers=1, extra_env=env)
+    plain_proc: subprocess.Popen[bytes] | None = None
+    try:
+        print(f"starting the stack in {data_dir} ...", file=sys.stderr)
+        stack.start()
+        plain_proc, plain_port = start_plain_envoy(stack, data_dir / "run")
+        headers = {"authorization": f"Bearer {stack.admin_api_key}"}
+        with (
+            httpx.Client(base_url=stack.rest_url, headers=headers, timeout=10) as authed,
+            httpx.Client(base_url=f"http://127.0.0.1:{plain_port}", timeout=10) as plain,
+        ):
+            measure(authed, plain, 200)  # warm-up: connections, caches, the key cache
+            timings = measure(authed, plain, args.requests)
+        report(timings)
+    finally:
+        if plain_proc is not None:
+            stop_process(plain_proc)
+        stack.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+def report(timings: dict[str, list[float]]) -> None:
+    print(f"GET {PATH} through Envoy, sequential keep-alive requests, {len(timings['authenticated'])} per side")
+    print(f"{'':18}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
+    for name, values in timings.items():
+        row = [percentile(values, 0.5), percentile(values, 0.9), percentile(values, 0.99), statistics.fmean(values)]
+        print(f"{name:18}" + "".join(f"{v:10.3f}" for v in row))
+    added = [
+        percentile(timings["authenticated"], q) - percentile(timings["unauthenticated"], q) for q in (0.5, 0.9, 0.99)
+    ]
+    print(f"{'added by auth':18}" + "".join(f"{v:10.3f}" for v in added))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Envoy's external authorization check over HTTP (ext_authz `http_service`), served with aiohttp.
+
+HTTP mode rather than gRPC mode: the check carries only headers, aiohttp is already a dependency, and gRPC mode
+would mean vendoring Envoy's ext_authz protos and their dependency tree into protos/ (decision 0008). Envoy sends
+the request's method and path under /check (after the JSON transcoder, so the path is the gRPC method) with the
+headers it is told to pass; a 200 answer's identity and quota headers go upstream, any other answer goes back to
+the caller as is (status, message, `x-cveval-error-code`), where Envoy's local reply config wraps it as JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Final
+
+from aiohttp import web
+
+from cveval_auth import metrics
+from cveval_auth.domain.checks import Allowed, Denied, JwtRules, KeyLookup, Quotas, decide
+from cveval_auth.domain.policy import EVALUATION_METHODS
+from cveval_auth.domain.rates import EVALUATIONS_PER_HOUR_CLASSES, REQUESTS_PER_SECOND_CLASSES, rate_class
+from cveval_kit import identity
+from cveval_kit.errors import ERROR_CODE_METADATA_KEY
+
+log = logging.getLogger(__name__)
+
+CHECK_PREFIX: Final = "/check"
+JWT_PAYLOAD_HEADER: Final = "x-jwt-payload"
+# Read by Envoy's rate limit actions (descriptors), then removed before the request goes upstream.
+RATE_KEY_HEADER: Final = "x-cveval-rate-key"
+RPS_CLASS_HEADER: Final = "x-cveval-rps-class"
+EPH_CLASS_HEADER: Final = "x-cveval-eph-class"
+# Present only on calls that queue an evaluation, so only they match the evaluations-per-hour descriptor.
+EVALUATION_HEADER: Final = "x-cveval-evaluation"
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    keys: KeyLookup
+    secret: bytes
+    jwt_rules: JwtRules
+    jwt_quotas: Quotas
+
+
+def allowed_headers(method: str, allowed: Allowed, secret: bytes) -> dict[str, str]:
+    headers = {
+        identity.IDENTITY_METADATA_KEY: identity.sign(allowed.identity, secret),
+        RATE_KEY_HEADER: allowed.rate_key,
+        RPS_CLASS_HEADER: str(rate_class(allowed.requests_per_second, REQUESTS_PER_SECOND_CLASSES)),
+        EPH_CLASS_HEADER: str(rate_class(allowed.evaluations_per_hour, EVALUATIONS_PER_HOUR_CLASSES)),
+    }
+    if method in EVALUATION_METHODS:
+        headers[EVALUATION_HEADER] = "1"
+    return headers
+
+
+def denied_response(denied: Denied) -> web.Response:
+    headers = {ERROR_CODE_METADATA_KEY: denied.code}
+    if denied.status == 401:
+        headers["www-authenticate"] = 'Bearer realm="cveval"'
+    return web.Response(status=denied.status, text=denied.message, headers=headers)
+
+
+def build_app(config: CheckConfig) -> web.Application:
+    async def check(request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        method = request.path[len(CHECK_PREFIX) :]
+        jwt_payload = request.headers.get(JWT_PAYLOAD_HEADER)
+        outcome = await decide(
+            method,
+            request.headers.get("authorization"),
+            jwt_payload,
+            config.keys,
+            config.jwt_rules,
+            config.jwt_quotas,
+        )
+        credential = "jwt" if jwt_payload else "api_key"
+        if isinstance(outcome, Denied):
+            response = denied_response(outcome)
+            metrics.CHECKS.labels(str(outcome.status), credential).inc()
+        else:
+            response = web.Response(status=200, headers=allowed_headers(method, outcome, config.secret))
+            metrics.CHECKS.labels("200", credential).inc()
+        metrics.CHECK_LATENCY.observe(time.perf_counter() - started)
+        return response
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_route("*", CHECK_PREFIX + "/{method:.*}", check)
+    return app
+
+
+class CheckServer:
+    def __init__(self, config: CheckConfig) -> None:
+        self._runner = web.AppRunner(build_app(config), access_log=None)
+        self.port = 0
+
+    async def start(self, host: str, port: int) -> int:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, reuse_address=True)
+        await site.start()
+        server = site._server  # aiohttp exposes the bound port only through the asyncio server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = int(sockets[0].getsockname()[1]) if sockets else port
+        log.info("ext_authz check on http://%s:%d%s/", host, self.port, CHECK_PREFIX)
+        return self.port
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()

@@ -1,0 +1,37 @@
+"""The public API: every method Envoy routes and the roles that may call it.
+
+The edge refuses a caller without one of these roles (403) before the call reaches a service; each service
+checks again with its own access policy (cveval_kit.interceptors), so the edge is not the only guard. A method
+that is not listed is internal: Envoy has no route for it and this check answers 404 for it too.
+`tests/deploy/test_public_surface.py` keeps this list, Envoy's routes and the protos' HTTP bindings equal.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from cveval_kit.identity import ADMIN, REVIEWER, SUBMITTER
+
+_SUBMIT: Final = frozenset({SUBMITTER})
+_READ: Final = frozenset({SUBMITTER, REVIEWER})
+_ADMIN: Final = frozenset({ADMIN})
+
+PUBLIC_METHODS: Final[dict[str, frozenset[str]]] = {
+    "/cveval.upload.v1.UploadService/Upload": _SUBMIT,
+    "/cveval.upload.v1.UploadService/UploadForm": _SUBMIT,
+    "/cveval.upload.v1.UploadService/GetDocument": _READ,
+    "/cveval.job.v1.JobService/Evaluate": _SUBMIT,
+    "/cveval.job.v1.JobService/GetJob": _READ,
+    "/cveval.job.v1.JobService/ListJobs": _READ,
+    "/cveval.job.v1.VacancyService/CreateVacancy": _SUBMIT,
+    "/cveval.job.v1.VacancyService/GetVacancy": _READ,
+    "/cveval.job.v1.VacancyService/ListVacancies": _READ,
+    "/cveval.result.v1.ResultService/GetResult": _READ,
+    "/cveval.result.v1.ResultService/WatchResult": _READ,
+    "/cveval.auth.v1.ApiKeyService/CreateApiKey": _ADMIN,
+    "/cveval.auth.v1.ApiKeyService/ListApiKeys": _ADMIN,
+    "/cveval.auth.v1.ApiKeyService/RevokeApiKey": _ADMIN,
+}
+
+# Calls that queue an evaluation: they also count against the key's evaluations-per-hour quota.
+EVALUATION_METHODS: Final = frozenset({"/cveval.job.v1.JobService/Evaluate"})

@@ -1,0 +1,62 @@
+"""Every method of every service sent through Envoy: the public ones reach their service, the rest are refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import httpx
+import pytest
+
+from cveval_devstack.stack import Stack
+from tests.support.edge import ProtoMethod, admin_headers, proto_methods, public_paths
+
+METHODS = proto_methods()
+PUBLIC = public_paths()
+
+
+def call(channel: grpc.Channel, method: ProtoMethod, metadata: tuple[tuple[str, str], ...]) -> grpc.StatusCode:
+    """Send an empty request of the method's shape; the status it ends with."""
+    codec = {"request_serializer": None, "response_deserializer": None}
+    try:
+        if method.client_streaming and method.server_streaming:
+            for _ in channel.stream_stream(method.path, **codec)(iter([]), metadata=metadata, timeout=5):
+                pass
+        elif method.client_streaming:
+            channel.stream_unary(method.path, **codec)(iter([]), metadata=metadata, timeout=5)
+        elif method.server_streaming:
+            for _ in channel.unary_stream(method.path, **codec)(b"", metadata=metadata, timeout=5):
+                pass
+        else:
+            channel.unary_unary(method.path, **codec)(b"", metadata=metadata, timeout=5)
+    except grpc.RpcError as exc:
+        return exc.code()
+    return grpc.StatusCode.OK
+
+
+@pytest.fixture(scope="module")
+def channel(stack: Stack) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(f"127.0.0.1:{stack.http_port}") as opened:
+        yield opened
+
+
+def test_the_surface_is_not_empty() -> None:
+    assert len(PUBLIC) >= 10 and len(METHODS) > len(PUBLIC)
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if m.path not in PUBLIC], ids=lambda m: m.path)
+def test_internal_methods_are_refused(stack: Stack, channel: grpc.Channel, method: ProtoMethod) -> None:
+    admin = tuple(admin_headers(stack).items())
+    assert call(channel, method, admin) == grpc.StatusCode.UNIMPLEMENTED  # Envoy's 404 for a gRPC caller
+    assert call(channel, method, ()) == grpc.StatusCode.UNIMPLEMENTED  # refused before any credential check
+    rest = httpx.post(f"{stack.rest_url}{method.path}", json={}, headers=admin_headers(stack), timeout=10)
+    assert rest.status_code == 404 and rest.json()["code"] == 5, rest.text
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if m.path in PUBLIC], ids=lambda m: m.path)
+def test_public_methods_are_routed_and_need_a_credential(
+    stack: Stack, channel: grpc.Channel, method: ProtoMethod
+) -> None:
+    assert call(channel, method, ()) == grpc.StatusCode.UNAUTHENTICATED
+    code = call(channel, method, tuple(admin_headers(stack).items()))
+    assert code not in {grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAUTHENTICATED}, code
