@@ -158,7 +158,7 @@ def test_idempotency_key_replay_and_conflict(http: httpx.Client) -> None:
 
 
 def test_unknown_route_is_404(http: httpx.Client) -> None:
-    assert http.get("/v1/nothing-here").status_code == 404
+    assert_error(http.get("/v1/nothing-here"), 404)
 
 
 def test_body_over_the_bridge_cap_is_413(http: httpx.Client) -> None:
@@ -166,3 +166,5 @@ def test_body_over_the_bridge_cap_is_413(http: httpx.Client) -> None:
     huge = b"a" * (26 * 1024 * 1024)
     response = http.post("/v1/upload", files={"cv": ("cv.txt", huge, "text/plain"), "project": ("r.txt", b"x", "")})
     assert response.status_code == 413
+    # Envoy's own reply, in the services' error shape (local_reply_config).
+    assert response.json()["code"] == 3 and response.headers["x-cveval-error-code"] == "PAYLOAD_TOO_LARGE"
