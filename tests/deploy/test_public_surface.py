@@ -54,6 +54,9 @@ def test_internal_headers_are_stripped_before_any_filter() -> None:
     mutations = manager()["early_header_mutation_extensions"][0]["typed_config"]["mutations"]
     removed = {m["remove"] for m in mutations}
     assert {IDENTITY_METADATA_KEY, "x-jwt-payload", "x-cveval-rate-key", "x-cveval-rps-class"} <= removed
+    # The caller's credential stops at the edge: services get the signed identity instead.
+    vhost = manager()["route_config"]["virtual_hosts"][0]
+    assert {"authorization", "x-cveval-rate-key"} <= set(vhost["request_headers_to_remove"])
     filters = [f["name"] for f in manager()["http_filters"]]
     assert filters.index("envoy.filters.http.jwt_authn") < filters.index("envoy.filters.http.ext_authz")
     assert filters.index("envoy.filters.http.grpc_json_transcoder") < filters.index("envoy.filters.http.ext_authz")
