@@ -22,6 +22,7 @@ MIGRATIONS = {
     "job": REPO_ROOT / "services" / "cveval_job" / "migrations",
     "result": REPO_ROOT / "services" / "cveval_result" / "migrations",
     "gateway": REPO_ROOT / "services" / "cveval_gateway" / "migrations",
+    "auth": REPO_ROOT / "services" / "cveval_auth" / "migrations",
 }
 
 
