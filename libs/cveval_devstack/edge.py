@@ -83,6 +83,7 @@ def local_rate_limit(ratelimit_config: Path = RATELIMIT_CONFIG) -> dict[str, Any
             "filter_enforced": always,
             "enable_x_ratelimit_headers": "DRAFT_VERSION_03",
             "max_dynamic_descriptors": MAX_DYNAMIC_BUCKETS,
+            "rate_limited_as_resource_exhausted": True,
             "descriptors": descriptors,
         },
     }

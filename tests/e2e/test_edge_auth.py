@@ -172,3 +172,22 @@ def test_envoy_admin_is_not_on_the_public_port(stack: Stack) -> None:
     ready = httpx.get(f"http://127.0.0.1:{stack.envoy.health_port}/ready", timeout=10)
     assert ready.status_code == 200 and "LIVE" in ready.text
     assert httpx.post(f"http://127.0.0.1:{stack.envoy.health_port}/quitquitquit", timeout=10).status_code == 404
+
+
+def test_oversized_headers_are_431_json(stack: Stack) -> None:
+    response = httpx.get(f"{stack.rest_url}/v1/jobs", headers={"x-padding": "a" * 100_000}, timeout=10)
+    assert_json_error(response, 431, 3)
+
+
+def test_grpc_caller_over_quota_gets_resource_exhausted(http: httpx.Client, stack: Stack) -> None:
+    metadata = tuple(bearer(create_key(http, ["reviewer"], requests_per_second=1)["secret"]).items())
+    codes = []
+    with grpc.insecure_channel(f"127.0.0.1:{stack.http_port}") as channel:
+        stub = job_pb2_grpc.JobServiceStub(channel)
+        for _ in range(4):
+            try:
+                stub.ListJobs(job_pb2.ListJobsRequest(page_size=1), metadata=metadata, timeout=10)
+                codes.append(grpc.StatusCode.OK)
+            except grpc.RpcError as exc:
+                codes.append(exc.code())
+    assert grpc.StatusCode.RESOURCE_EXHAUSTED in codes, codes
