@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import grpc
@@ -13,6 +14,11 @@ from tests.support.edge import ProtoMethod, admin_headers, proto_methods, public
 
 METHODS = proto_methods()
 PUBLIC = public_paths()
+# Every service also serves these; the edge must not expose them either.
+INFRASTRUCTURE = [
+    ProtoMethod("/grpc.health.v1.Health/Check", False, False, False),
+    ProtoMethod("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", True, True, False),
+]
 
 
 def call(channel: grpc.Channel, method: ProtoMethod, metadata: tuple[tuple[str, str], ...]) -> grpc.StatusCode:
@@ -44,7 +50,9 @@ def test_the_surface_is_not_empty() -> None:
     assert len(PUBLIC) >= 10 and len(METHODS) > len(PUBLIC)
 
 
-@pytest.mark.parametrize("method", [m for m in METHODS if m.path not in PUBLIC], ids=lambda m: m.path)
+@pytest.mark.parametrize(
+    "method", [m for m in METHODS if m.path not in PUBLIC] + INFRASTRUCTURE, ids=lambda m: m.path
+)
 def test_internal_methods_are_refused(stack: Stack, channel: grpc.Channel, method: ProtoMethod) -> None:
     admin = tuple(admin_headers(stack).items())
     assert call(channel, method, admin) == grpc.StatusCode.UNIMPLEMENTED  # Envoy's 404 for a gRPC caller
@@ -60,3 +68,11 @@ def test_public_methods_are_routed_and_need_a_credential(
     assert call(channel, method, ()) == grpc.StatusCode.UNAUTHENTICATED
     code = call(channel, method, tuple(admin_headers(stack).items()))
     assert code not in {grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAUTHENTICATED}, code
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if m.has_http], ids=lambda m: m.path)
+def test_every_rest_binding_needs_a_credential(stack: Stack, method: ProtoMethod) -> None:
+    path = re.sub(r"\{[^}]+\}", "some-id", method.http_path)
+    response = httpx.request(method.http_verb.upper(), f"{stack.rest_url}{path}", timeout=10)
+    assert response.status_code == 401, (method.http_verb, path, response.text)
+    assert response.json()["code"] == 16

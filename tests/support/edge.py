@@ -87,6 +87,8 @@ class ProtoMethod:
     client_streaming: bool
     server_streaming: bool
     has_http: bool
+    http_verb: str = ""  # "get", "post", … from google.api.http
+    http_path: str = ""  # "/v1/jobs/{id}"
 
 
 def proto_methods() -> list[ProtoMethod]:
@@ -101,12 +103,18 @@ def proto_methods() -> list[ProtoMethod]:
         module = importlib.import_module(".".join(source.relative_to(root).with_suffix("").parts))
         for service in module.DESCRIPTOR.services_by_name.values():
             for method in service.methods:
+                options = method.GetOptions()
+                has_http = options.HasExtension(annotations_pb2.http)
+                rule = options.Extensions[annotations_pb2.http] if has_http else None
+                verb = rule.WhichOneof("pattern") if rule is not None else None
                 methods.append(
                     ProtoMethod(
                         path=f"/{service.full_name}/{method.name}",
                         client_streaming=method.client_streaming,
                         server_streaming=method.server_streaming,
-                        has_http=method.GetOptions().HasExtension(annotations_pb2.http),
+                        has_http=has_http,
+                        http_verb=verb or "",
+                        http_path=getattr(rule, verb) if rule is not None and verb else "",
                     )
                 )
     return sorted(methods, key=lambda m: m.path)
