@@ -103,9 +103,7 @@ class CheckServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_address=True)
         await site.start()
-        server = site._server  # aiohttp exposes the bound port only through the asyncio server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = int(sockets[0].getsockname()[1]) if sockets else port
+        self.port = int(self._runner.addresses[0][1])  # the bound port, also when `port` is 0
         log.info("ext_authz check on http://%s:%d%s/", host, self.port, CHECK_PREFIX)
         return self.port
 
