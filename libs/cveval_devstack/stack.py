@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -110,6 +111,8 @@ class Stack:
             "CVEVAL_JOB_ADDR": f"127.0.0.1:{self.ports['job']}",
             "CVEVAL_RESULT_ADDR": f"127.0.0.1:{self.ports['result']}",
             "CVEVAL_GATEWAY_ADDR": f"127.0.0.1:{self.ports['gateway']}",
+            # Shared by the services to verify the edge's signed caller identity; generated per run unless given.
+            "CVEVAL_IDENTITY_SECRET": inherited.get("CVEVAL_IDENTITY_SECRET") or secrets.token_urlsafe(32),
         }
 
     def _module(self, name: str) -> str:

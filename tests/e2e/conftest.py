@@ -7,10 +7,13 @@ import pytest
 
 from cveval_devstack.procs import free_port
 from cveval_devstack.stack import Stack
+from tests.support.identity import TEST_IDENTITY_SECRET, SignedIdentity
 from tests.support.infra import Infra, unique_names
 
 # Small enough to test 413 quickly, large enough for any real CV.
 E2E_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +25,7 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             "CVEVAL_NATS_URL": infra.nats_url,
             "CVEVAL_MAX_UPLOAD_BYTES": str(E2E_MAX_UPLOAD_BYTES),
             "CVEVAL_LLM_BASE_URL": "",
+            "CVEVAL_IDENTITY_SECRET": TEST_IDENTITY_SECRET,
         }
     )
     running = Stack(data_dir=tmp_path_factory.mktemp("stack"), http_port=free_port(), workers=2, extra_env=env)
@@ -34,5 +38,5 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
 
 @pytest.fixture(scope="session")
 def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.rest_url, timeout=30) as client:
+    with httpx.Client(base_url=stack.rest_url, timeout=30, auth=SignedIdentity()) as client:
         yield client

@@ -19,6 +19,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 from cveval_devstack.procs import free_port
 from cveval_devstack.stack import Stack
 from tests.e2e.test_rest_api import follow, uploaded_ids
+from tests.support.identity import TEST_IDENTITY_SECRET, SignedIdentity
 from tests.support.infra import Infra, unique_names
 
 pytestmark = pytest.mark.e2e
@@ -67,6 +68,7 @@ def traced_stack(
             "CVEVAL_DATABASE_URL": infra.create_database("cveval_trace"),
             "CVEVAL_NATS_URL": infra.nats_url,
             "CVEVAL_LLM_BASE_URL": "",
+            "CVEVAL_IDENTITY_SECRET": TEST_IDENTITY_SECRET,
             "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver[1]}",
             "OTEL_TRACES_EXPORTER": "otlp",
             "OTEL_BSP_SCHEDULE_DELAY": "100",  # ms: export promptly so the test waits briefly
@@ -82,7 +84,7 @@ def traced_stack(
 
 def test_one_evaluation_is_one_trace_rooted_at_envoy(traced_stack: Stack, receiver: tuple[Receiver, int]) -> None:
     servicer, _ = receiver
-    with httpx.Client(base_url=traced_stack.rest_url, timeout=30) as http:
+    with httpx.Client(base_url=traced_stack.rest_url, timeout=30, auth=SignedIdentity()) as http:
         cv_id, project_id = uploaded_ids(http, " traced through envoy")
         job_id = http.post("/v1/evaluate", json={"cv_id": cv_id, "project_id": project_id}).json()["id"]
         follow(http, job_id)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+
+import httpx
+
 from cveval_kit import identity
 from cveval_kit.identity import SUBMITTER, Identity
 
@@ -14,3 +18,17 @@ def caller(
     """gRPC metadata carrying an identity as the edge would set it."""
     token = identity.sign(Identity(tenant, principal, frozenset(roles)), TEST_IDENTITY_SECRET.encode("utf-8"))
     return ((identity.IDENTITY_METADATA_KEY, token),)
+
+
+class SignedIdentity(httpx.Auth):
+    """Sends a freshly signed caller identity with each REST request, as Envoy forwards the one the auth service
+    returns. Until the edge authenticates API keys itself, this is how tests reach the services through Envoy."""
+
+    def __init__(self, tenant: str = "tenant-e2e", roles: tuple[str, ...] = (SUBMITTER,)) -> None:
+        self.tenant = tenant
+        self.roles = roles
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        ((_, token),) = caller(self.tenant, self.roles, "key:e2e")
+        request.headers[identity.IDENTITY_METADATA_KEY] = token
+        yield request
