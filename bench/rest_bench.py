@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import datetime as dt
 import platform
+import secrets
 import shutil
 import signal
 import sys
@@ -33,8 +34,11 @@ from bench._rest_flow import REQUEST_TIMEOUT_S, FlowOptions, Load, Phase, build_
 from bench._rest_metrics import CpuMeter, scrape_workers, worker_delta
 from cveval_devstack.procs import free_port
 from cveval_devstack.stack import Stack
+from cveval_kit import identity
 
 # Rates this 2-core machine sustains (about 7 flows/s); pass --rate 10 or more to watch the system overload.
+# Generated per run: the stack the bench starts and its client are the only holders.
+BENCH_IDENTITY_SECRET = secrets.token_urlsafe(32)
 QUICK = (5.0, 30.0)
 FULL = (7.0, 60.0)
 DOCS_TIMEOUT_S = 300.0
@@ -64,7 +68,15 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
 async def measure(stack: Stack, phases: list[Phase], opts: FlowOptions, docs: list[tuple[bytes, bytes]],
                   connections: int) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=stack.rest_url, limits=limits, timeout=REQUEST_TIMEOUT_S) as client:
+    token = identity.sign(
+        identity.Identity("bench", "key:bench", frozenset({identity.SUBMITTER})),
+        BENCH_IDENTITY_SECRET.encode(),
+        ttl_s=24 * 3600,
+    )
+    headers = {identity.IDENTITY_METADATA_KEY: token}
+    async with httpx.AsyncClient(
+        base_url=stack.rest_url, limits=limits, timeout=REQUEST_TIMEOUT_S, headers=headers
+    ) as client:
         warm = await warm_up(client, opts, docs[0])
         if warm.outcome != "completed":
             raise RuntimeError(f"the warm-up flow did not complete: {warm.outcome} {warm.error_code}; "
@@ -120,6 +132,8 @@ def run(args: argparse.Namespace, phases: list[Phase], opts: FlowOptions) -> dic
     keep = args.data_dir is not None
     data_dir = args.data_dir.resolve() if keep else Path(tempfile.mkdtemp(prefix="cveval-rest-bench-"))
     env = {"CVEVAL_LLM_BASE_URL": ""}  # the offline engine: nothing leaves this machine
+    # The services verify a signed caller identity on every public call; the bench signs its own (one tenant).
+    env["CVEVAL_IDENTITY_SECRET"] = BENCH_IDENTITY_SECRET
     if args.worker_concurrency:
         env["CVEVAL_WORKER_CONCURRENCY"] = str(args.worker_concurrency)
     stack = Stack(data_dir=data_dir, http_port=free_port(), workers=args.workers, extra_env=env)
