@@ -67,6 +67,9 @@ class ResultApplication:
         if not tenant.strip():
             raise errors.InvalidArgument("tenant is required")
         validate_result(result)
+        if await self.jobs.state(tenant, job_id) is None:
+            # The job was erased while it was being evaluated (or never existed): its result must not outlive it.
+            raise errors.NotFound(f"job {job_id!r} not found")
         return await self.results.add(
             job_id,
             result.SerializeToString(deterministic=True),

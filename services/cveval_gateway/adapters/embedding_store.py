@@ -66,7 +66,7 @@ class EmbeddingStore:
             await connection.execute(statement)
 
     async def forget(self, owners: Sequence[str]) -> list[tuple[str, bytes]]:
-        """Delete the embeddings tagged with any of these owners, and their tags; the (model, key) pairs deleted."""
+        """Delete the embeddings tagged with any of these owners, and every tag of those keys; the pairs deleted."""
         owned = bindparam("owners", list(owners), type_=ARRAY(String))
         async with self.engine.begin() as connection:
             tagged = (
@@ -80,6 +80,10 @@ class EmbeddingStore:
             if pairs:
                 await connection.execute(
                     delete(embeddings).where(tuple_(embeddings.c.model, embeddings.c.text_sha256).in_(pairs))
+                )
+                # Other owners' tags of the same keys now point at nothing: a re-embedding tags them again.
+                await connection.execute(
+                    delete(cache_owners).where(tuple_(cache_owners.c.model, cache_owners.c.text_sha256).in_(pairs))
                 )
         return pairs
 
