@@ -120,7 +120,7 @@ class UploadService:
         return document
 
     async def delete(self, caller: Identity, document_id: str) -> None:
-        document = await self.read(caller.tenant, document_id, with_text=False)
+        document = await self.read(caller.tenant, document_id.strip(), with_text=False)
         await self.trail.record(
             audit.AuditEvent.about(
                 tenant=caller.tenant,
@@ -135,12 +135,22 @@ class UploadService:
         await self.erase(caller.tenant, [document.id])
 
     async def erase(
-        self, tenant: str, ids: list[str], *, same_content: bool = False, created_before: datetime | None = None
+        self,
+        tenant: str,
+        ids: list[str],
+        *,
+        same_content: bool = False,
+        created_before: datetime | None = None,
+        dry_run: bool = False,
     ) -> Erased:
-        """Delete documents (and contents nothing else uses), then the gateway's caches derived from their texts."""
-        erased = await self.repository.erase(tenant, ids, same_content=same_content, created_before=created_before)
-        await self.caches.forget([cache_owner(tenant, i) for i in erased.ids])
-        return erased
+        """Have the gateway forget the cached entries derived from the documents' texts, then delete the documents
+        (and the contents nothing else uses). In this order a failure leaves the documents in place, so the caller's
+        retry finds them and completes the erasure."""
+        targets = await self.repository.targets(tenant, ids, same_content=same_content, created_before=created_before)
+        if dry_run:
+            return Erased(tuple(targets), ())
+        await self.caches.forget([cache_owner(tenant, i) for i in targets])
+        return await self.repository.erase(tenant, targets)
 
 
 def _clean_filename(name: str) -> str:

@@ -98,7 +98,11 @@ class UploadServicer(upload_pb2_grpc.UploadServiceServicer):
     ) -> upload_pb2.EraseDocumentsResponse:
         before = request.created_before.ToDatetime(tzinfo=UTC) if request.HasField("created_before") else None
         erased = await self.service.erase(
-            _tenant(request.tenant), list(request.ids), same_content=request.same_content, created_before=before
+            _tenant(request.tenant),
+            list(request.ids),
+            same_content=request.same_content,
+            created_before=before,
+            dry_run=request.dry_run,
         )
         return upload_pb2.EraseDocumentsResponse(deleted_ids=erased.ids, deleted_sha256=erased.sha256)
 

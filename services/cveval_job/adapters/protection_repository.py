@@ -17,17 +17,28 @@ from cveval_kit.audit import AuditEvent
 RETENTION_LOCK_KEY = 0x63766576616C7265
 
 
+def _naming(document_ids: Sequence[str], created_before: datetime | None) -> Any:
+    """Jobs naming any of the documents as CV or project, or created before the cutoff; None when nothing is named."""
+    conditions: list[Any] = []
+    if document_ids:
+        conditions += [jobs.c.cv_id.in_(document_ids), jobs.c.project_id.in_(document_ids)]
+    if created_before is not None:
+        conditions.append(jobs.c.created_at < created_before)
+    return or_(*conditions) if conditions else None
+
+
 class ProtectionRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
-    async def jobs_of_documents(self, tenant: str, document_ids: Sequence[str]) -> list[tuple[str, str]]:
-        """(job id, project id) of the tenant's jobs that name any of these documents as CV or project."""
-        if not document_ids:
+    async def jobs_of_documents(
+        self, tenant: str, document_ids: Sequence[str], *, created_before: datetime | None = None
+    ) -> list[tuple[str, str]]:
+        """(job id, project id) of the tenant's jobs naming these documents (or created before the cutoff)."""
+        condition = _naming(document_ids, created_before)
+        if condition is None:
             return []
-        query = select(jobs.c.id, jobs.c.project_id).where(
-            jobs.c.tenant == tenant, or_(jobs.c.cv_id.in_(document_ids), jobs.c.project_id.in_(document_ids))
-        )
+        query = select(jobs.c.id, jobs.c.project_id).where(jobs.c.tenant == tenant, condition)
         async with self.sessions() as session:
             return [(r.id, r.project_id) for r in await session.execute(query)]
 
@@ -35,16 +46,12 @@ class ProtectionRepository:
         self, tenant: str, *, document_ids: Sequence[str] = (), created_before: datetime | None = None
     ) -> list[tuple[str, str]]:
         """Delete the tenant's jobs naming these documents (or created before the cutoff); (id, project id) each."""
-        conditions: list[Any] = []
-        if document_ids:
-            conditions += [jobs.c.cv_id.in_(document_ids), jobs.c.project_id.in_(document_ids)]
-        if created_before is not None:
-            conditions.append(jobs.c.created_at < created_before)
-        if not conditions:
+        condition = _naming(document_ids, created_before)
+        if condition is None:
             return []
         async with self.sessions.begin() as session:
             rows = await session.execute(
-                delete(jobs).where(jobs.c.tenant == tenant, or_(*conditions)).returning(jobs.c.id, jobs.c.project_id)
+                delete(jobs).where(jobs.c.tenant == tenant, condition).returning(jobs.c.id, jobs.c.project_id)
             )
             return [(r.id, r.project_id) for r in rows]
 

@@ -36,10 +36,18 @@ class UploadClient:
         return None if document is None else (_KINDS.get(document.kind, ""), document.text)
 
     async def erase(
-        self, tenant: str, ids: Sequence[str], *, same_content: bool = False, created_before: datetime | None = None
+        self,
+        tenant: str,
+        ids: Sequence[str],
+        *,
+        same_content: bool = False,
+        created_before: datetime | None = None,
+        dry_run: bool = False,
     ) -> list[str]:
-        """Delete documents of the tenant (see EraseDocuments); the ids deleted."""
-        request = upload_pb2.EraseDocumentsRequest(tenant=tenant, ids=list(ids), same_content=same_content)
+        """Delete documents of the tenant (see EraseDocuments); the ids deleted (or, dry, that would be)."""
+        request = upload_pb2.EraseDocumentsRequest(
+            tenant=tenant, ids=list(ids), same_content=same_content, dry_run=dry_run
+        )
         if created_before is not None:
             stamp = Timestamp()
             stamp.FromDatetime(created_before)

@@ -13,9 +13,16 @@ class Documents(Protocol):
     async def kind_of(self, tenant: str, document_id: str, owner: str | None = None) -> str | None: ...
 
     async def erase(
-        self, tenant: str, ids: Sequence[str], *, same_content: bool = False, created_before: datetime | None = None
+        self,
+        tenant: str,
+        ids: Sequence[str],
+        *,
+        same_content: bool = False,
+        created_before: datetime | None = None,
+        dry_run: bool = False,
     ) -> list[str]:
-        """Delete documents in the upload service (which also has the ai-gateway forget their cached texts)."""
+        """Delete documents in the upload service (which has the ai-gateway forget their cached texts first); the
+        ids deleted, or with `dry_run` the ids that would be."""
 
 
 class Results(Protocol):
@@ -27,7 +34,10 @@ class QueuedMessages(Protocol):
 
 
 class ProtectionStore(Protocol):
-    async def jobs_of_documents(self, tenant: str, document_ids: Sequence[str]) -> list[tuple[str, str]]: ...
+    async def jobs_of_documents(
+        self, tenant: str, document_ids: Sequence[str], *, created_before: datetime | None = None
+    ) -> list[tuple[str, str]]:
+        """(job id, project id) of the tenant's jobs naming these documents (or created before the cutoff)."""
 
     async def delete_jobs(
         self, tenant: str, *, document_ids: Sequence[str] = (), created_before: datetime | None = None

@@ -1,10 +1,11 @@
 """Data-protection use cases: erase a candidate, purge a tenant's expired data, retention, the audit log.
 
-Each service deletes only its own tables: this module orchestrates through the others' internal RPCs, in an
-order that never leaves data reachable once the caller has its answer: the audit event first (nothing is erased
-unrecorded), then the documents (the upload service also has the ai-gateway forget their cached embeddings and
-completions), the jobs, the project reports used only by them, the results, and the jobs' queued messages. Every
-step is idempotent, so a failed erasure is completed by running it again.
+Each service deletes only its own tables: this module orchestrates through the others' internal RPCs. The audit
+event comes first (nothing is erased unrecorded); then the documents to erase are named (without deleting them),
+and what refers to them is deleted from the outside in: results, queued messages, jobs, project reports no other
+job uses, and last the documents themselves (the upload service has the ai-gateway forget their cached embeddings
+and completions before it deletes them). Every step is idempotent and the documents, by which an erasure finds the
+rest, go last, so a failed erasure is completed by running it again.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ class DataProtection:
             )
         )
         # The CV and every document of the tenant with the same bytes: the same person's data under other ids.
-        documents = await self.documents.erase(tenant, [cv_id], same_content=True)
-        return await self._erase_jobs(tenant, [cv_id, *documents], len(documents))
+        documents = await self.documents.erase(tenant, [cv_id], same_content=True, dry_run=True)
+        return await self._erase(tenant, sorted({cv_id, *documents}))
 
     async def purge_expired(self, tenant: str, as_of: datetime) -> Erasure:
         """Erase the tenant's documents, jobs, results and own vacancies created before its retention period."""
@@ -78,22 +79,22 @@ class DataProtection:
                 service="job",
             )
         )
-        documents = await self.documents.erase(tenant, [], created_before=cutoff)
-        erasure = await self._erase_jobs(tenant, documents, len(documents), created_before=cutoff)
+        documents = await self.documents.erase(tenant, [], created_before=cutoff, dry_run=True)
+        erasure = await self._erase(tenant, documents, created_before=cutoff)
         await self.store.delete_vacancies_before(tenant, cutoff)
         return erasure
 
-    async def _erase_jobs(
-        self, tenant: str, document_ids: list[str], erased_documents: int, created_before: datetime | None = None
-    ) -> Erasure:
-        deleted = await self.store.delete_jobs(tenant, document_ids=document_ids, created_before=created_before)
-        job_ids = [job_id for job_id, _ in deleted]
-        projects = await self.store.unreferenced_projects(tenant, sorted({p for _, p in deleted}))
-        if projects:
-            erased_documents += len(await self.documents.erase(tenant, projects))
+    async def _erase(self, tenant: str, document_ids: list[str], created_before: datetime | None = None) -> Erasure:
+        """Erase the jobs naming these documents (or created before the cutoff), their results, messages and
+        now unused project reports, then the documents."""
+        named = await self.store.jobs_of_documents(tenant, document_ids, created_before=created_before)
+        job_ids = [job_id for job_id, _ in named]
         results = await self.results.delete(tenant, job_ids)
         await self.queue.discard(job_ids)
-        return Erasure(erased_documents, len(job_ids), results)
+        deleted = await self.store.delete_jobs(tenant, document_ids=document_ids, created_before=created_before)
+        projects = await self.store.unreferenced_projects(tenant, sorted({p for _, p in deleted} - set(document_ids)))
+        erased = await self.documents.erase(tenant, [*projects, *document_ids])
+        return Erasure(len(erased), len(deleted), results)
 
     async def purge_all_expired(self, as_of: datetime) -> int:
         """One pass over every tenant with a retention period; the number of tenants purged."""

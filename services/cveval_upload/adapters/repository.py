@@ -92,10 +92,10 @@ class DocumentRepository:
             row = (await session.execute(query)).one_or_none()
         return None if row is None else _to_document(row, with_text=with_text)
 
-    async def erase(
+    async def targets(
         self, tenant: str, ids: Sequence[str], *, same_content: bool = False, created_before: datetime | None = None
-    ) -> Erased:
-        """Delete documents of the tenant, and the contents no remaining document of the tenant uses."""
+    ) -> list[str]:
+        """The ids of the tenant's documents an erasure names: `ids`, their same-bytes copies, the expired."""
         ids = [i for i in ids if _is_uuid(i)]
         conditions: list[Any] = []
         if ids:
@@ -106,12 +106,21 @@ class DocumentRepository:
         if created_before is not None:
             conditions.append(documents.c.created_at < created_before)
         if not conditions:
+            return []
+        query = select(documents.c.id).where(documents.c.tenant == tenant, or_(*conditions)).order_by(documents.c.id)
+        async with self.sessions() as session:
+            return list((await session.execute(query)).scalars())
+
+    async def erase(self, tenant: str, ids: Sequence[str]) -> Erased:
+        """Delete these documents of the tenant, and the contents no remaining document of the tenant uses."""
+        ids = [i for i in ids if _is_uuid(i)]
+        if not ids:
             return Erased((), ())
         async with self.sessions.begin() as session:
             deleted = (
                 await session.execute(
                     delete(documents)
-                    .where(documents.c.tenant == tenant, or_(*conditions))
+                    .where(documents.c.tenant == tenant, documents.c.id.in_(ids))
                     .returning(documents.c.id, documents.c.sha256)
                 )
             ).all()

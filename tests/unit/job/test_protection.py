@@ -35,13 +35,21 @@ class World:
         return None if found is None else found[0]
 
     async def erase(
-        self, tenant: str, ids: Sequence[str], *, same_content: bool = False, created_before: datetime | None = None
+        self,
+        tenant: str,
+        ids: Sequence[str],
+        *,
+        same_content: bool = False,
+        created_before: datetime | None = None,
+        dry_run: bool = False,
     ) -> list[str]:
         hashes = {self.documents[i][1] for i in ids if i in self.documents} if same_content else set()
         gone = [
             d for d, (_, sha, created) in self.documents.items()
             if d in ids or sha in hashes or (created_before is not None and created < created_before)
         ]
+        if dry_run:
+            return gone
         for d in gone:
             del self.documents[d]
         self.log.append(f"erase documents {sorted(gone)}")
@@ -59,8 +67,13 @@ class World:
         return 0
 
     # The job schema
-    async def jobs_of_documents(self, tenant: str, document_ids: Sequence[str]) -> list[tuple[str, str]]:
-        return [(j, p) for j, (c, p, _) in self.jobs.items() if c in document_ids or p in document_ids]
+    async def jobs_of_documents(
+        self, tenant: str, document_ids: Sequence[str], *, created_before: datetime | None = None
+    ) -> list[tuple[str, str]]:
+        return [
+            (j, p) for j, (c, p, created) in self.jobs.items()
+            if c in document_ids or p in document_ids or (created_before is not None and created < created_before)
+        ]
 
     async def delete_jobs(
         self, tenant: str, *, document_ids: Sequence[str] = (), created_before: datetime | None = None
@@ -119,6 +132,8 @@ async def test_erasing_a_candidate_takes_every_copy_and_only_its_own_projects() 
     world = populated()
     erasure = await protection(world).delete_candidate(ADMIN_A, "cv1")
     assert world.log[0] == f"audit {audit.DELETE_CANDIDATE}"  # recorded before anything is erased
+    # The documents go last: a retry after any failure still finds the candidate by them.
+    assert world.log[-1].startswith("erase documents") and "cv1" in world.log[-1]
     assert set(world.documents) == {"p-shared", "cv2"}  # p-shared is still used by cv2's job
     assert set(world.jobs) == {"j3"} and world.results == {"j3"} and not world.queued
     assert (erasure.documents, erasure.jobs, erasure.results) == (3, 2, 2)
