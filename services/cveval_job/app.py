@@ -115,7 +115,10 @@ async def start(settings: Settings, port: int | None = None) -> Running:
         with contextlib.suppress(Exception):
             await audit_feed.unsubscribe()
 
-    return Running(server=server, cleanups=[stop_tasks, nc.drain, close_channels, engine.dispose])
+    async def close_own_channels() -> None:
+        await close_channels(settings.upload_addr, settings.gateway_addr, settings.result_addr)
+
+    return Running(server=server, cleanups=[stop_tasks, nc.drain, close_own_channels, engine.dispose])
 
 
 async def serve(settings: Settings) -> None:

@@ -34,7 +34,10 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     )
     server = GrpcServer("result", settings, [SERVICE_NAME], policy=POLICY)
     await server.start(lambda s: result_pb2_grpc.add_ResultServiceServicer_to_server(ResultServicer(app), s), port=port)
-    return Running(server=server, cleanups=[nc.drain, close_channels, engine.dispose])
+    async def close_own_channels() -> None:
+        await close_channels(settings.job_addr)
+
+    return Running(server=server, cleanups=[nc.drain, close_own_channels, engine.dispose])
 
 
 async def serve(settings: Settings) -> None:

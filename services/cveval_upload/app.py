@@ -35,7 +35,10 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     await server.start(
         lambda s: upload_pb2_grpc.add_UploadServiceServicer_to_server(UploadServicer(service), s), port=port
     )
-    return Running(server=server, cleanups=[nc.drain, close_channels, engine.dispose])
+    async def close_own_channels() -> None:
+        await close_channels(settings.gateway_addr)
+
+    return Running(server=server, cleanups=[nc.drain, close_own_channels, engine.dispose])
 
 
 async def serve(settings: Settings) -> None:
