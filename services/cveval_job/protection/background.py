@@ -44,10 +44,11 @@ async def record_audit_feed(subscription: JetStreamContext.PullSubscription, sto
             log.warning("audit feed: fetch failed; retrying", exc_info=True)
             await asyncio.sleep(1.0)
             continue
-        events = []
+        events, recorded = [], []
         for message in messages:
             try:
                 events.append(AuditEvent.from_json(message.data))
+                recorded.append(message)
             except (ValueError, TypeError):
                 log.error("audit feed: dropping a malformed event")
                 await message.term()
@@ -57,7 +58,7 @@ async def record_audit_feed(subscription: JetStreamContext.PullSubscription, sto
             log.warning("audit feed: recording %d events failed; they will be redelivered", len(events), exc_info=True)
             await asyncio.sleep(1.0)
             continue
-        for message in messages:
+        for message in recorded:
             await message.ack()
 
 

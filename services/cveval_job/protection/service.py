@@ -63,24 +63,27 @@ class DataProtection:
         return await self._erase(tenant, sorted({cv_id, *documents}))
 
     async def purge_expired(self, tenant: str, as_of: datetime) -> Erasure:
-        """Erase the tenant's documents, jobs, results and own vacancies created before its retention period."""
+        """Erase the tenant's documents, jobs, results and own vacancies created before its retention period. A run
+        that finds nothing expired records nothing."""
         days = await self.store.retention_days(tenant)
         if days <= 0:
             return Erasure(0, 0, 0)
         cutoff = as_of - timedelta(days=days)
-        await self.trail.record(
-            audit.AuditEvent.about(
-                tenant=tenant,
-                principal=SYSTEM_RETENTION,
-                action=audit.PURGE_EXPIRED,
-                kind="tenant",
-                resource_id="",
-                candidate_id="",
-                service="job",
-            )
-        )
         documents = await self.documents.erase(tenant, [], created_before=cutoff, dry_run=True)
-        erasure = await self._erase(tenant, documents, created_before=cutoff)
+        erasure = Erasure(0, 0, 0)
+        if documents or await self.store.jobs_of_documents(tenant, [], created_before=cutoff):
+            await self.trail.record(
+                audit.AuditEvent.about(
+                    tenant=tenant,
+                    principal=SYSTEM_RETENTION,
+                    action=audit.PURGE_EXPIRED,
+                    kind="tenant",
+                    resource_id="",
+                    candidate_id="",
+                    service="job",
+                )
+            )
+            erasure = await self._erase(tenant, documents, created_before=cutoff)
         await self.store.delete_vacancies_before(tenant, cutoff)
         return erasure
 

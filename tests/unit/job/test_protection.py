@@ -152,7 +152,10 @@ async def test_purge_erases_only_what_is_older_than_the_retention_period() -> No
     world = populated()
     assert (await protection(world).purge_expired("a", NOW)).jobs == 0  # no retention period: keep everything
     world.retention = 30
+    assert (await protection(world).purge_expired("a", NOW - timedelta(days=60))).jobs == 0
+    assert world.log == []  # a run that finds nothing expired records nothing
     erasure = await protection(world).purge_expired("a", NOW)
+    assert world.log[0] == f"audit {audit.PURGE_EXPIRED}"
     assert set(world.documents) == {"cv1-again", "p-shared", "cv2"}  # the fresh ones stay
     assert set(world.jobs) == {"j2", "j3"} and world.results == {"j2", "j3"}  # j1 expired with cv1 and p1
     assert (erasure.documents, erasure.jobs, erasure.results) == (2, 1, 1)
