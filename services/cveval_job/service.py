@@ -23,7 +23,7 @@ from cveval_job.scoring.model import Vacancy
 from cveval_job.vacancies.service import VacancyApplication
 from cveval_kit import errors
 from cveval_kit.identity import Identity
-from cveval_kit.tenancy import owner_filter
+from cveval_kit.tenancy import may_read, owner_filter
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +89,7 @@ class JobApplication:
     async def get(self, caller: Identity, job_id: str) -> Job:
         """The caller's tenant's job (a submitter's own only); any other id is simply not found."""
         job = await self.get_in_tenant(caller.tenant, job_id)
-        owner = owner_filter(caller)
-        if owner is not None and job.submitted_by != owner:
+        if not may_read(caller, job.tenant, job.submitted_by):
             raise errors.NotFound(f"job {job_id!r} not found")
         return job
 

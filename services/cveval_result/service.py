@@ -12,7 +12,7 @@ from typing import Protocol
 from cveval.result.v1 import result_pb2
 from cveval_kit import audit, errors
 from cveval_kit.identity import Identity
-from cveval_kit.tenancy import owner_filter
+from cveval_kit.tenancy import may_read
 from cveval_result.adapters.events import Wakeups
 from cveval_result.adapters.job_client import JobClient
 from cveval_result.adapters.repository import ResultRepository
@@ -97,15 +97,14 @@ class ResultApplication:
         """A job of another tenant, or of another submitter for a submitter, is not found (never forbidden)."""
         if not _is_uuid(job_id):
             raise errors.NotFound(f"job {job_id!r} not found")
-        owner = owner_filter(caller)
         stored = await self.results.get(caller.tenant, job_id)
         if stored is not None:
-            if owner is not None and stored.submitted_by != owner:
+            if not may_read(caller, caller.tenant, stored.submitted_by):
                 raise errors.NotFound(f"job {job_id!r} not found")
             return ResultView(job_id, "completed", result_pb2.EvaluationResult.FromString(stored.payload),
                               cv_id=stored.cv_id)
         state = await self.jobs.state(caller.tenant, job_id)
-        if state is None or (owner is not None and state.submitted_by != owner):
+        if state is None or not may_read(caller, caller.tenant, state.submitted_by):
             raise errors.NotFound(f"job {job_id!r} not found")
         if state.status == "completed":
             # The worker stores the result before it marks the job completed, so this is a read race: re-read.
