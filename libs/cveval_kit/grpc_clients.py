@@ -26,8 +26,11 @@ def channel(target: str) -> grpc.aio.Channel:
     return created
 
 
-async def close_channels() -> None:
-    channels = list(_channels.values())
-    _channels.clear()
-    for ch in channels:
-        await ch.close()
+async def close_channels(*targets: str) -> None:
+    """Close the shared channels to `targets`, or every one when none is named. A component names its own, so that
+    several started in one process (the test suite's meshes) do not close each other's."""
+    names = list(targets) if targets else list(_channels)
+    for name in names:
+        ch = _channels.pop(name, None)
+        if ch is not None:
+            await ch.close()

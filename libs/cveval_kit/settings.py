@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     jobs_subject: str = "cveval.jobs.evaluate"
     events_subject_prefix: str = "cveval.events.jobs"
     worker_durable: str = "evaluation-worker"
+    audit_stream: str = "CVEVAL_AUDIT"
+    audit_subject_prefix: str = "cveval.audit"
+    audit_durable: str = "audit-recorder"
+    retention_purge_interval_s: float = Field(default=3600.0, description="how often the retention purge runs")
 
     llm_base_url: str = Field(default="", description="OpenAI-compatible base URL; empty uses the offline engine")
     llm_api_key: str = ""

@@ -16,7 +16,7 @@ import grpc
 
 from cveval_gateway.cache.completions import CompletionCache, completion_key, is_deterministic
 from cveval_gateway.cache.embedder import CachedEmbedder
-from cveval_gateway.cache.embeddings import EmbeddingCache
+from cveval_gateway.cache.embeddings import EmbeddingCache, text_key
 from cveval_gateway.coalesce import SingleFlight
 from cveval_gateway.observability import (
     CACHE_HITS_ATTR,
@@ -109,6 +109,7 @@ class GatewayService:
         json_schema: str = "",
         seed: int | None = None,
         time_remaining: float | None = None,
+        owners: Sequence[str] = (),
     ) -> ServedChat:
         _check_messages(messages)
         if not math.isfinite(temperature) or not 0.0 <= temperature <= MAX_TEMPERATURE:
@@ -137,6 +138,8 @@ class GatewayService:
             except ProviderError as exc:
                 raise _mapped(exc, caller_bound, timeout) from exc
         key = completion_key(call)
+        if self.completions is not None:
+            self.completions.tag(key, owners)
         hit = self.completions.get(key) if self.completions is not None else None
         if hit is not None:
             annotate({CACHE_OUTCOME_ATTR: "hit"})
@@ -145,7 +148,9 @@ class GatewayService:
         annotate({CACHE_OUTCOME_ATTR: "miss", COALESCED_ATTR: int(joined)})
         return _served(result, cached=False)
 
-    async def embed(self, *, model: str, texts: Sequence[str], time_remaining: float | None = None) -> EmbedResult:
+    async def embed(
+        self, *, model: str, texts: Sequence[str], time_remaining: float | None = None, owners: Sequence[str] = ()
+    ) -> EmbedResult:
         if not texts:
             raise errors.InvalidArgument("texts must not be empty")
         if len(texts) > MAX_TEXTS:
@@ -159,6 +164,8 @@ class GatewayService:
             served = await self.embedder.embed(chosen, texts, timeout)
         except ProviderError as exc:
             raise _mapped(exc, caller_bound, timeout) from exc
+        if owners:
+            await self.embedder.cache.tag(chosen, sorted({text_key(t) for t in texts}), owners)
         outcome = "hit" if not served.misses else "miss" if not served.hits else "partial"
         annotate({
             CACHE_OUTCOME_ATTR: outcome,
@@ -167,6 +174,14 @@ class GatewayService:
             COALESCED_ATTR: served.coalesced,
         })
         return served.result
+
+    async def forget(self, owners: Sequence[str]) -> tuple[int, int]:
+        """Drop every cached embedding and completion derived from these owners' texts: (embeddings, completions)."""
+        owners = [o for o in owners if o.strip()]
+        if not owners:
+            raise errors.InvalidArgument("owners must not be empty")
+        completions = self.completions.forget(owners) if self.completions is not None else 0
+        return await self.embedder.cache.forget(owners), completions
 
     async def aclose(self) -> None:
         await self._chat_flights.aclose()

@@ -25,6 +25,7 @@ class GatewayServicer(aigateway_pb2_grpc.AiGatewayServiceServicer):
             seed=request.seed or None,
             # The provider budget shrinks to the caller's deadline, so no work outlives the caller's interest.
             time_remaining=context.time_remaining(),
+            owners=list(request.owners),
         )
         return aigateway_pb2.ChatResponse(
             content=result.content,
@@ -40,7 +41,10 @@ class GatewayServicer(aigateway_pb2_grpc.AiGatewayServiceServicer):
         self, request: aigateway_pb2.EmbedRequest, context: grpc.aio.ServicerContext
     ) -> aigateway_pb2.EmbedResponse:
         result = await self.service.embed(
-            model=request.model, texts=list(request.texts), time_remaining=context.time_remaining()
+            model=request.model,
+            texts=list(request.texts),
+            time_remaining=context.time_remaining(),
+            owners=list(request.owners),
         )
         return aigateway_pb2.EmbedResponse(
             vectors=[aigateway_pb2.Vector(values=v) for v in result.vectors],
@@ -49,3 +53,9 @@ class GatewayServicer(aigateway_pb2_grpc.AiGatewayServiceServicer):
             usage=aigateway_pb2.Usage(prompt_tokens=result.prompt_tokens),
             dimensions=len(result.vectors[0]) if result.vectors else 0,
         )
+
+    async def Forget(
+        self, request: aigateway_pb2.ForgetRequest, context: grpc.aio.ServicerContext
+    ) -> aigateway_pb2.ForgetResponse:
+        embeddings, completions = await self.service.forget(list(request.owners))
+        return aigateway_pb2.ForgetResponse(embeddings=embeddings, completions=completions)

@@ -9,18 +9,25 @@ from typing import Final
 
 import grpc
 
-from cveval.job.v1 import job_pb2, job_pb2_grpc, vacancy_pb2, vacancy_pb2_grpc
+from cveval.job.v1 import admin_pb2, admin_pb2_grpc, job_pb2, job_pb2_grpc, vacancy_pb2, vacancy_pb2_grpc
+from cveval_job.access import POLICY
 from cveval_job.adapters.gateway_client import GatewayClient
 from cveval_job.adapters.jetstream_queue import JetStreamJobQueue
 from cveval_job.adapters.job_repository import JobRepository
+from cveval_job.adapters.protection_repository import ProtectionRepository
+from cveval_job.adapters.result_client import ResultClient
 from cveval_job.adapters.upload_client import UploadClient
 from cveval_job.adapters.vacancy_repository import VacancyRepository
+from cveval_job.protection.background import audit_subscription, purge_periodically, record_audit_feed
+from cveval_job.protection.service import DataProtection
+from cveval_job.protection.servicer import AdminServicer
 from cveval_job.service import JobApplication
 from cveval_job.servicer import JobServicer
 from cveval_job.vacancies.indexing import ReferenceIndexer
 from cveval_job.vacancies.service import VacancyApplication
 from cveval_job.vacancies.servicer import VacancyServicer
 from cveval_kit import jetstream
+from cveval_kit.audit import JetStreamAuditTrail
 from cveval_kit.db import create_engine, session_factory
 from cveval_kit.grpc_clients import channel, close_channels
 from cveval_kit.grpc_server import GrpcServer, serve_until_signalled
@@ -32,6 +39,7 @@ log = logging.getLogger(__name__)
 SERVICE_NAMES: Final = (
     job_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
     vacancy_pb2.DESCRIPTOR.services_by_name["VacancyService"].full_name,
+    admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
 )
 RELAY_INTERVAL_S: Final = 5.0
 # Embedding a vacancy's reference chunks happens inside CreateVacancy / Evaluate: bound it well below Envoy's 30 s
@@ -77,22 +85,40 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     vacancy_store = VacancyRepository(sessions)
     gateway = GatewayClient(channel(settings.gateway_addr), timeout_s=REFERENCE_EMBED_TIMEOUT_S)
     vacancies = VacancyApplication(vacancy_store, ReferenceIndexer(gateway, vacancy_store))
-    app = JobApplication(JobRepository(sessions), vacancies, UploadClient(channel(settings.upload_addr)), queue)
+    uploads = UploadClient(channel(settings.upload_addr))
+    app = JobApplication(JobRepository(sessions), vacancies, uploads, queue)
+    trail = JetStreamAuditTrail(nc, settings.audit_stream, settings.audit_subject_prefix, "job")
+    await trail.ensure()
+    protection_store = ProtectionRepository(sessions)
+    protection = DataProtection(protection_store, uploads, ResultClient(channel(settings.result_addr)), queue, trail)
     await vacancies.install_default()
-    tasks = [asyncio.create_task(_relay(app)), asyncio.create_task(_index_default(vacancies))]
-    server = GrpcServer("job", settings, SERVICE_NAMES)
+    audit_feed = await audit_subscription(nc, settings)
+    tasks = [
+        asyncio.create_task(_relay(app)),
+        asyncio.create_task(_index_default(vacancies)),
+        asyncio.create_task(record_audit_feed(audit_feed, protection_store)),
+        asyncio.create_task(purge_periodically(engine, protection, settings.retention_purge_interval_s)),
+    ]
+    server = GrpcServer("job", settings, SERVICE_NAMES, policy=POLICY)
 
     def register(s: grpc.aio.Server) -> None:
-        job_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(app), s)
+        job_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(app, protection), s)
         vacancy_pb2_grpc.add_VacancyServiceServicer_to_server(VacancyServicer(vacancies), s)
+        admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(protection), s)
 
     await server.start(register, port=port)
 
     async def stop_tasks() -> None:
         for task in tasks:
             await _cancel(task)
+        # A fetch cancelled mid-way leaves messages in the subscription that drain would wait on.
+        with contextlib.suppress(Exception):
+            await audit_feed.unsubscribe()
 
-    return Running(server=server, cleanups=[stop_tasks, nc.drain, close_channels, engine.dispose])
+    async def close_own_channels() -> None:
+        await close_channels(settings.upload_addr, settings.gateway_addr, settings.result_addr)
+
+    return Running(server=server, cleanups=[stop_tasks, nc.drain, close_own_channels, engine.dispose])
 
 
 async def serve(settings: Settings) -> None:

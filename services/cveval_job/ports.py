@@ -6,10 +6,10 @@ from typing import Protocol
 
 
 class DocumentCatalog(Protocol):
-    async def kind_of(self, document_id: str) -> str | None:
-        """'cv' or 'project' for a stored document, None when there is no such document."""
+    async def kind_of(self, tenant: str, document_id: str, owner: str | None = None) -> str | None:
+        """'cv' or 'project' for a document of the tenant (of `owner` when given), None when there is none."""
 
 
 class JobQueue(Protocol):
-    async def publish(self, job_id: str) -> None:
+    async def publish(self, job_id: str, tenant: str) -> None:
         """Queue the job for the workers (at most once per job id within the de-duplication window)."""

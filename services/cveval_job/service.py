@@ -22,6 +22,8 @@ from cveval_job.ports import DocumentCatalog, JobQueue
 from cveval_job.scoring.model import Vacancy
 from cveval_job.vacancies.service import VacancyApplication
 from cveval_kit import errors
+from cveval_kit.identity import Identity
+from cveval_kit.tenancy import may_read, owner_filter
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ class JobApplication:
         self.documents = documents
         self.queue = queue
 
-    async def evaluate(self, cmd: EvaluateCommand, idempotency_key: str = "") -> Job:
+    async def evaluate(self, caller: Identity, cmd: EvaluateCommand, idempotency_key: str = "") -> Job:
         cmd = EvaluateCommand(**{k: v.strip() for k, v in asdict(cmd).items()})
         if not cmd.cv_id or not cmd.project_id:
             raise errors.InvalidArgument("cv_id and project_id are required")
@@ -57,12 +59,14 @@ class JobApplication:
         fingerprint = request_hash(asdict(cmd))
         if key is not None:
             # A replay is judged against the request the key first came with, before anything else.
-            stored = await self.jobs.get_by_key(key)
+            stored = await self.jobs.get_by_key(caller.tenant, key)
             if stored is not None:
                 return await self._replay(stored, fingerprint)
-        await self._check_documents(cmd)
-        vacancy = await self._resolve_vacancy(cmd)
+        await self._check_documents(caller, cmd)
+        vacancy = await self._resolve_vacancy(caller, cmd)
         job, created = await self.jobs.create(
+            tenant=caller.tenant,
+            submitted_by=caller.principal,
             job_id=str(uuid.uuid4()),
             cv_id=cmd.cv_id,
             project_id=cmd.project_id,
@@ -72,7 +76,7 @@ class JobApplication:
         )
         if not created:  # a concurrent request with the same key won the insert
             return await self._replay(job, fingerprint)
-        await self._publish(job.id)
+        await self._publish(job.id, job.tenant)
         return job
 
     async def _replay(self, stored: Job, fingerprint: str) -> Job:
@@ -82,13 +86,20 @@ class JobApplication:
             raise errors.Conflict(str(exc), code="IDEMPOTENCY_CONFLICT") from exc
         return stored
 
-    async def get(self, job_id: str) -> Job:
-        job = await self.jobs.get(job_id) if _is_uuid(job_id) else None
+    async def get(self, caller: Identity, job_id: str) -> Job:
+        """The caller's tenant's job (a submitter's own only); any other id is simply not found."""
+        job = await self.get_in_tenant(caller.tenant, job_id)
+        if not may_read(caller, job.tenant, job.submitted_by):
+            raise errors.NotFound(f"job {job_id!r} not found")
+        return job
+
+    async def get_in_tenant(self, tenant: str, job_id: str) -> Job:
+        job = await self.jobs.get(job_id, tenant) if _is_uuid(job_id) else None
         if job is None:
             raise errors.NotFound(f"job {job_id!r} not found")
         return job
 
-    async def list(self, status: str, page_size: int, page_token: str) -> tuple[list[Job], str]:
+    async def list(self, caller: Identity, status: str, page_size: int, page_token: str) -> tuple[list[Job], str]:
         status = status.strip().lower()
         if status and status not in STATUSES:
             raise errors.InvalidArgument(f"status must be one of {', '.join(STATUSES)}")
@@ -97,7 +108,13 @@ class JobApplication:
             after = decode_token(page_token) if page_token else None
         except (ValueError, InvalidPageToken) as exc:
             raise errors.InvalidArgument(str(exc)) from exc
-        page = await self.jobs.page(status=status or None, limit=limit + 1, after=after)
+        page = await self.jobs.page(
+            tenant=caller.tenant,
+            submitted_by=owner_filter(caller),
+            status=status or None,
+            limit=limit + 1,
+            after=after,
+        )
         if len(page) > limit:
             last = page[limit - 1]
             return page[:limit], encode_token(last.created_at, last.id)
@@ -106,22 +123,25 @@ class JobApplication:
     async def republish_pending(self, older_than: timedelta = timedelta(seconds=5)) -> int:
         """The outbox relay: publish jobs whose publish failed or whose process died before publishing."""
         ids = await self.jobs.unpublished(older_than)
-        for job_id in ids:
-            await self._publish(job_id)
+        for job_id, tenant in ids:
+            await self._publish(job_id, tenant)
         return len(ids)
 
-    async def _publish(self, job_id: str) -> None:
+    async def _publish(self, job_id: str, tenant: str) -> None:
         try:
-            await self.queue.publish(job_id)
+            await self.queue.publish(job_id, tenant)
         except Exception:
             # The job is stored; the relay publishes it later. The caller still gets its id.
             log.warning("publishing job %s failed; the relay will retry", job_id, exc_info=True)
             return
         await self.jobs.mark_published(job_id)
 
-    async def _check_documents(self, cmd: EvaluateCommand) -> None:
+    async def _check_documents(self, caller: Identity, cmd: EvaluateCommand) -> None:
+        """Both documents must be ones the caller may read: its tenant's, and a submitter's own."""
+        owner = owner_filter(caller)
         cv_kind, project_kind = await asyncio.gather(
-            self.documents.kind_of(cmd.cv_id), self.documents.kind_of(cmd.project_id)
+            self.documents.kind_of(caller.tenant, cmd.cv_id, owner),
+            self.documents.kind_of(caller.tenant, cmd.project_id, owner),
         )
         for field, kind, expected in (("cv_id", cv_kind, "cv"), ("project_id", project_kind, "project")):
             value = getattr(cmd, field)
@@ -132,16 +152,17 @@ class JobApplication:
                     f"{field} {value!r} is a {kind} document, expected a {expected} document", code="WRONG_KIND"
                 )
 
-    async def _resolve_vacancy(self, cmd: EvaluateCommand) -> Vacancy:
+    async def _resolve_vacancy(self, caller: Identity, cmd: EvaluateCommand) -> Vacancy:
         """vacancy_id, else inline texts (an ad-hoc vacancy, stored and embedded like a created one), else the newest
         vacancy titled job_title, else the default; the original system's clients send only some of these."""
         if cmd.vacancy_id:
-            return (await self.vacancies.get(cmd.vacancy_id)).vacancy
+            return (await self.vacancies.get(caller.tenant, cmd.vacancy_id)).vacancy
         if cmd.job_description or cmd.study_case_brief or cmd.scoring_rubric:
-            return await self.vacancies.adhoc(cmd.job_description, cmd.study_case_brief, cmd.scoring_rubric)
+            return await self.vacancies.adhoc(caller, cmd.job_description, cmd.study_case_brief, cmd.scoring_rubric)
         if cmd.job_title:
-            return await self.vacancies.newest_titled(cmd.job_title)
+            return await self.vacancies.newest_titled(caller.tenant, cmd.job_title)
         return await self.vacancies.default()
+
 
 def _is_uuid(value: str) -> bool:
     try:

@@ -7,7 +7,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from cveval.job.v1 import job_pb2, job_pb2_grpc
 from cveval_job.domain.jobs import Job
+from cveval_job.protection.service import DataProtection
+from cveval_job.protection.servicer import erasure_counts
 from cveval_job.service import EvaluateCommand, JobApplication
+from cveval_kit import errors
+from cveval_kit.identity import current_identity
 
 IDEMPOTENCY_METADATA_KEY = "idempotency-key"
 
@@ -29,6 +33,7 @@ def job_to_proto(job: Job) -> job_pb2.Job:
         attempts=job.attempts,
         created_at=created,
         updated_at=updated,
+        submitted_by=job.submitted_by,
     )
 
 
@@ -41,8 +46,9 @@ def _metadata_value(context: grpc.aio.ServicerContext, key: str) -> str:
 
 
 class JobServicer(job_pb2_grpc.JobServiceServicer):
-    def __init__(self, app: JobApplication) -> None:
+    def __init__(self, app: JobApplication, protection: DataProtection) -> None:
         self.app = app
+        self.protection = protection
 
     async def Evaluate(
         self, request: job_pb2.EvaluateRequest, context: grpc.aio.ServicerContext
@@ -57,14 +63,27 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
             study_case_brief=request.study_case_brief,
             scoring_rubric=request.scoring_rubric,
         )
-        job = await self.app.evaluate(command, key)
+        job = await self.app.evaluate(current_identity(), command, key)
         return job_pb2.EvaluateResponse(id=job.id, status=job.status)
 
     async def GetJob(self, request: job_pb2.GetJobRequest, context: grpc.aio.ServicerContext) -> job_pb2.GetJobResponse:
-        return job_pb2.GetJobResponse(job=job_to_proto(await self.app.get(request.id)))
+        return job_pb2.GetJobResponse(job=job_to_proto(await self.app.get(current_identity(), request.id)))
 
     async def ListJobs(
         self, request: job_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
     ) -> job_pb2.ListJobsResponse:
-        jobs, token = await self.app.list(request.status, request.page_size, request.page_token)
+        jobs, token = await self.app.list(current_identity(), request.status, request.page_size, request.page_token)
         return job_pb2.ListJobsResponse(jobs=[job_to_proto(j) for j in jobs], next_page_token=token)
+
+    async def DeleteCandidate(
+        self, request: job_pb2.DeleteCandidateRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.DeleteCandidateResponse:
+        erasure = await self.protection.delete_candidate(current_identity(), request.cv_id)
+        return job_pb2.DeleteCandidateResponse(**erasure_counts(erasure))
+
+    async def GetTenantJob(
+        self, request: job_pb2.GetTenantJobRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.GetTenantJobResponse:
+        if not request.tenant.strip():
+            raise errors.InvalidArgument("tenant is required")
+        return job_pb2.GetTenantJobResponse(job=job_to_proto(await self.app.get_in_tenant(request.tenant, request.id)))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from cveval.result.v1 import result_pb2, result_pb2_grpc
 from cveval_kit import jetstream
+from cveval_kit.audit import JetStreamAuditTrail
 from cveval_kit.db import create_engine, session_factory
 from cveval_kit.grpc_clients import channel, close_channels
 from cveval_kit.grpc_server import GrpcServer, serve_until_signalled
 from cveval_kit.metrics import start_metrics_server
 from cveval_kit.runtime import Running
 from cveval_kit.settings import Settings
+from cveval_result.access import POLICY
 from cveval_result.adapters.events import NatsStatusEvents
 from cveval_result.adapters.job_client import JobClient
 from cveval_result.adapters.repository import ResultRepository
@@ -22,14 +24,20 @@ SERVICE_NAME = result_pb2.DESCRIPTOR.services_by_name["ResultService"].full_name
 async def start(settings: Settings, port: int | None = None) -> Running:
     engine = create_engine(settings, "cveval-result")
     nc = await jetstream.connect(settings.nats_url, "cveval-result")
+    trail = JetStreamAuditTrail(nc, settings.audit_stream, settings.audit_subject_prefix, "result")
+    await trail.ensure()
     app = ResultApplication(
         ResultRepository(session_factory(engine)),
         JobClient(channel(settings.job_addr)),
         NatsStatusEvents(nc, settings.events_subject_prefix),
+        trail,
     )
-    server = GrpcServer("result", settings, [SERVICE_NAME])
+    server = GrpcServer("result", settings, [SERVICE_NAME], policy=POLICY)
     await server.start(lambda s: result_pb2_grpc.add_ResultServiceServicer_to_server(ResultServicer(app), s), port=port)
-    return Running(server=server, cleanups=[nc.drain, close_channels, engine.dispose])
+    async def close_own_channels() -> None:
+        await close_channels(settings.job_addr)
+
+    return Running(server=server, cleanups=[nc.drain, close_own_channels, engine.dispose])
 
 
 async def serve(settings: Settings) -> None:

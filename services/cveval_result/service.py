@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from cveval.result.v1 import result_pb2
-from cveval_kit import errors
+from cveval_kit import audit, errors
+from cveval_kit.identity import Identity
+from cveval_kit.tenancy import may_read
 from cveval_result.adapters.events import Wakeups
 from cveval_result.adapters.job_client import JobClient
 from cveval_result.adapters.repository import ResultRepository
@@ -31,6 +33,7 @@ class ResultView:
     result: result_pb2.EvaluationResult | None = None
     error_code: str = ""
     error_message: str = ""
+    cv_id: str = ""
 
 
 def validate_result(result: result_pb2.EvaluationResult) -> None:
@@ -48,49 +51,94 @@ def validate_result(result: result_pb2.EvaluationResult) -> None:
 
 
 class ResultApplication:
-    def __init__(self, results: ResultRepository, jobs: JobClient, events: StatusEvents) -> None:
+    def __init__(
+        self, results: ResultRepository, jobs: JobClient, events: StatusEvents, trail: audit.AuditTrail
+    ) -> None:
         self.results = results
         self.jobs = jobs
         self.events = events
+        self.trail = trail
 
-    async def store(self, job_id: str, result: result_pb2.EvaluationResult) -> bool:
+    async def store(
+        self, job_id: str, result: result_pb2.EvaluationResult, *, tenant: str, submitted_by: str, cv_id: str
+    ) -> bool:
         if not _is_uuid(job_id):
             raise errors.InvalidArgument("job_id must be a job id")
+        if not tenant.strip():
+            raise errors.InvalidArgument("tenant is required")
         validate_result(result)
+        if await self.jobs.state(tenant, job_id) is None:
+            # The job was erased while it was being evaluated (or never existed): its result must not outlive it.
+            raise errors.NotFound(f"job {job_id!r} not found")
         return await self.results.add(
             job_id,
             result.SerializeToString(deterministic=True),
             result.cv_match_rate,
             result.project_score,
             result.provenance.scorer,
+            tenant=tenant,
+            submitted_by=submitted_by,
+            cv_id=cv_id,
         )
 
-    async def view(self, job_id: str) -> ResultView:
+    async def delete(self, tenant: str, job_ids: list[str]) -> int:
+        if not tenant.strip():
+            raise errors.InvalidArgument("tenant is required")
+        return await self.results.delete(tenant, [j for j in job_ids if _is_uuid(j)])
+
+    async def view(self, caller: Identity, job_id: str) -> ResultView:
+        """The job's state and result as the caller may see it; every disclosed result is audited first."""
+        view = await self._view(caller, job_id)
+        if view.result is not None:
+            await self._audit_read(caller, view)
+        return view
+
+    async def _view(self, caller: Identity, job_id: str) -> ResultView:
+        """A job of another tenant, or of another submitter for a submitter, is not found (never forbidden)."""
         if not _is_uuid(job_id):
             raise errors.NotFound(f"job {job_id!r} not found")
-        payload = await self.results.get(job_id)
-        if payload is not None:
-            return ResultView(job_id, "completed", result_pb2.EvaluationResult.FromString(payload))
-        state = await self.jobs.state(job_id)
-        if state is None:
+        stored = await self.results.get(caller.tenant, job_id)
+        if stored is not None:
+            if not may_read(caller, caller.tenant, stored.submitted_by):
+                raise errors.NotFound(f"job {job_id!r} not found")
+            return ResultView(job_id, "completed", result_pb2.EvaluationResult.FromString(stored.payload),
+                              cv_id=stored.cv_id)
+        state = await self.jobs.state(caller.tenant, job_id)
+        if state is None or not may_read(caller, caller.tenant, state.submitted_by):
             raise errors.NotFound(f"job {job_id!r} not found")
         if state.status == "completed":
             # The worker stores the result before it marks the job completed, so this is a read race: re-read.
-            payload = await self.results.get(job_id)
-            if payload is not None:
-                return ResultView(job_id, "completed", result_pb2.EvaluationResult.FromString(payload))
+            stored = await self.results.get(caller.tenant, job_id)
+            if stored is not None:
+                return ResultView(job_id, "completed", result_pb2.EvaluationResult.FromString(stored.payload),
+                                  cv_id=stored.cv_id)
             return ResultView(job_id, "processing")
         return ResultView(job_id, state.status, None, state.error_code, state.error_message)
 
-    async def watch(self, job_id: str) -> AsyncIterator[ResultView]:
-        last = await self.view(job_id)  # fails fast with NOT_FOUND before subscribing
+    async def _audit_read(self, caller: Identity, view: ResultView) -> None:
+        await self.trail.record(
+            audit.AuditEvent.about(
+                tenant=caller.tenant,
+                principal=caller.principal,
+                action=audit.READ_RESULT,
+                kind="result",
+                resource_id=view.id,
+                candidate_id=view.cv_id,
+                service="result",
+            )
+        )
+
+    async def watch(self, caller: Identity, job_id: str) -> AsyncIterator[ResultView]:
+        last = await self._view(caller, job_id)  # fails fast with NOT_FOUND before subscribing
         async with self.events.subscribe(job_id) as wakeups:
-            last = await self.view(job_id)
+            last = await self.view(caller, job_id)
             yield last
             while last.status not in TERMINAL:
                 await wakeups.wait(WATCH_RECHECK_S)
-                current = await self.view(job_id)
+                current = await self._view(caller, job_id)
                 if current.status != last.status:
+                    if current.result is not None:
+                        await self._audit_read(caller, current)
                     yield current
                 last = current
 

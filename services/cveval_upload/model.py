@@ -20,3 +20,12 @@ class StoredDocument:
     char_count: int
     text: str
     created_at: datetime
+    owner: str = ""  # the principal that uploaded it
+
+
+@dataclass(frozen=True)
+class Erased:
+    """What an erasure removed: document ids, and the content hashes no document of the tenant uses any more."""
+
+    ids: tuple[str, ...]
+    sha256: tuple[str, ...]

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import datetime
 
-from cveval_kit import errors
+from cveval_kit import audit, errors
+from cveval_kit.identity import Identity
+from cveval_kit.tenancy import cache_owner, owner_filter
 from cveval_upload.adapters.repository import DocumentRepository
 from cveval_upload.domain.document import prepare_document
 from cveval_upload.domain.errors import UploadError
 from cveval_upload.domain.multipart_form import parse_multipart, require_fields
-from cveval_upload.model import KINDS, StoredDocument
+from cveval_upload.model import KINDS, Erased, StoredDocument
+from cveval_upload.ports import CacheForgetter
 
 _FORM_FIELDS = ("cv", "project")
 
@@ -25,12 +29,20 @@ def to_service_error(exc: UploadError, field: str | None = None) -> errors.Servi
 
 
 class UploadService:
-    def __init__(self, repository: DocumentRepository, max_file_bytes: int) -> None:
+    def __init__(
+        self,
+        repository: DocumentRepository,
+        max_file_bytes: int,
+        trail: audit.AuditTrail,
+        caches: CacheForgetter,
+    ) -> None:
         self.repository = repository
         self.max_file_bytes = max_file_bytes
+        self.trail = trail
+        self.caches = caches
 
     async def upload(
-        self, kind: str, filename: str, data: bytes, *, field: str | None = None
+        self, caller: Identity, kind: str, filename: str, data: bytes, *, field: str | None = None
     ) -> tuple[StoredDocument, bool]:
         if kind not in KINDS:
             raise errors.InvalidArgument(f"document kind must be one of {', '.join(KINDS)}")
@@ -40,6 +52,8 @@ class UploadService:
         except UploadError as exc:
             raise to_service_error(exc, field) from exc
         return await self.repository.save(
+            tenant=caller.tenant,
+            owner=caller.principal,
             kind=kind,
             filename=_clean_filename(filename),
             media_type=prepared.media_type,
@@ -50,7 +64,7 @@ class UploadService:
             text=prepared.text,
         )
 
-    async def upload_form(self, body: bytes, content_type: str) -> Mapping[str, StoredDocument]:
+    async def upload_form(self, caller: Identity, body: bytes, content_type: str) -> Mapping[str, StoredDocument]:
         try:
             form = parse_multipart(body, content_type, max_file_bytes=self.max_file_bytes)
             require_fields(form, _FORM_FIELDS)
@@ -68,6 +82,8 @@ class UploadService:
         for field in _FORM_FIELDS:
             p = prepared[field]
             document, _ = await self.repository.save(
+                tenant=caller.tenant,
+                owner=caller.principal,
                 kind=field,
                 filename=_clean_filename(form[field].filename),
                 media_type=p.media_type,
@@ -80,11 +96,61 @@ class UploadService:
             stored[field] = document
         return stored
 
-    async def get(self, document_id: str, *, with_text: bool) -> StoredDocument:
-        document = await self.repository.get(document_id, with_text=with_text)
+    async def get(self, caller: Identity, document_id: str, *, with_text: bool) -> StoredDocument:
+        """The caller's tenant's document (a submitter's own only); another tenant's id is simply not found."""
+        document = await self.read(caller.tenant, document_id, with_text=with_text, owner=owner_filter(caller))
+        if with_text:
+            await self.trail.record(
+                audit.AuditEvent.about(
+                    tenant=caller.tenant,
+                    principal=caller.principal,
+                    action=audit.READ_DOCUMENT_TEXT,
+                    kind="document",
+                    resource_id=document.id,
+                    candidate_id=document.id if document.kind == "cv" else "",
+                    service="upload",
+                )
+            )
+        return document
+
+    async def read(self, tenant: str, document_id: str, *, with_text: bool, owner: str | None = None) -> StoredDocument:
+        document = await self.repository.get(tenant, document_id.strip(), with_text=with_text, owner=owner)
         if document is None:
             raise errors.NotFound(f"document {document_id!r} not found")
         return document
+
+    async def delete(self, caller: Identity, document_id: str) -> None:
+        document = await self.read(caller.tenant, document_id.strip(), with_text=False)
+        await self.trail.record(
+            audit.AuditEvent.about(
+                tenant=caller.tenant,
+                principal=caller.principal,
+                action=audit.DELETE_DOCUMENT,
+                kind="document",
+                resource_id=document.id,
+                candidate_id=document.id if document.kind == "cv" else "",
+                service="upload",
+            )
+        )
+        await self.erase(caller.tenant, [document.id])
+
+    async def erase(
+        self,
+        tenant: str,
+        ids: list[str],
+        *,
+        same_content: bool = False,
+        created_before: datetime | None = None,
+        dry_run: bool = False,
+    ) -> Erased:
+        """Have the gateway forget the cached entries derived from the documents' texts, then delete the documents
+        (and the contents nothing else uses). In this order a failure leaves the documents in place, so the caller's
+        retry finds them and completes the erasure."""
+        targets = await self.repository.targets(tenant, ids, same_content=same_content, created_before=created_before)
+        if dry_run:
+            return Erased(tuple(targets), ())
+        await self.caches.forget([cache_owner(tenant, i) for i in targets])
+        return await self.repository.erase(tenant, targets)
 
 
 def _clean_filename(name: str) -> str:

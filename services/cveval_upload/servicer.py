@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from cveval.upload.v1 import upload_pb2, upload_pb2_grpc
 from cveval_kit import errors
+from cveval_kit.identity import current_identity
 from cveval_upload.model import StoredDocument
 from cveval_upload.service import UploadService
 
@@ -62,17 +64,51 @@ class UploadServicer(upload_pb2_grpc.UploadServiceServicer):
         kind = _KIND_FROM_PROTO.get(header.kind)
         if kind is None:
             raise errors.InvalidArgument("header.kind must be DOCUMENT_KIND_CV or DOCUMENT_KIND_PROJECT")
-        document, dedup = await self.service.upload(kind, header.filename, b"".join(chunks))
+        document, dedup = await self.service.upload(current_identity(), kind, header.filename, b"".join(chunks))
         return upload_pb2.UploadResponse(document=document_to_proto(document), deduplicated=dedup)
 
     async def UploadForm(
         self, request: upload_pb2.UploadFormRequest, context: grpc.aio.ServicerContext
     ) -> upload_pb2.UploadFormResponse:
-        stored = await self.service.upload_form(request.form.data, request.form.content_type)
+        stored = await self.service.upload_form(current_identity(), request.form.data, request.form.content_type)
         return upload_pb2.UploadFormResponse(cv_id=stored["cv"].id, project_id=stored["project"].id)
 
     async def GetDocument(
         self, request: upload_pb2.GetDocumentRequest, context: grpc.aio.ServicerContext
     ) -> upload_pb2.GetDocumentResponse:
-        document = await self.service.get(request.id, with_text=request.include_text)
+        document = await self.service.get(current_identity(), request.id, with_text=request.include_text)
         return upload_pb2.GetDocumentResponse(document=document_to_proto(document))
+
+    async def DeleteDocument(
+        self, request: upload_pb2.DeleteDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> upload_pb2.DeleteDocumentResponse:
+        await self.service.delete(current_identity(), request.id)
+        return upload_pb2.DeleteDocumentResponse()
+
+    async def ReadDocument(
+        self, request: upload_pb2.ReadDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> upload_pb2.ReadDocumentResponse:
+        document = await self.service.read(
+            _tenant(request.tenant), request.id, with_text=request.include_text, owner=request.owner or None
+        )
+        return upload_pb2.ReadDocumentResponse(document=document_to_proto(document), owner=document.owner)
+
+    async def EraseDocuments(
+        self, request: upload_pb2.EraseDocumentsRequest, context: grpc.aio.ServicerContext
+    ) -> upload_pb2.EraseDocumentsResponse:
+        before = request.created_before.ToDatetime(tzinfo=UTC) if request.HasField("created_before") else None
+        erased = await self.service.erase(
+            _tenant(request.tenant),
+            list(request.ids),
+            same_content=request.same_content,
+            created_before=before,
+            dry_run=request.dry_run,
+        )
+        return upload_pb2.EraseDocumentsResponse(deleted_ids=erased.ids, deleted_sha256=erased.sha256)
+
+
+def _tenant(tenant: str) -> str:
+    """Internal calls name their tenant explicitly; none is never "every tenant"."""
+    if not tenant.strip():
+        raise errors.InvalidArgument("tenant is required")
+    return tenant

@@ -39,6 +39,7 @@ def test_rest_surface_is_transcoded_with_snake_case() -> None:
         "cveval.upload.v1.UploadService",
         "cveval.job.v1.JobService",
         "cveval.job.v1.VacancyService",
+        "cveval.job.v1.AdminService",
         "cveval.result.v1.ResultService",
         "cveval.auth.v1.ApiKeyService",
     }

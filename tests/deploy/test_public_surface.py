@@ -108,3 +108,17 @@ def test_rendered_config_with_a_local_jwks_validates(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(config))
     result = validate(path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_edge_and_the_services_allow_the_same_roles() -> None:
+    """The edge refuses a role before the call reaches a service, and the service checks again with its own
+    policy: both lists must say the same, or a caller would get 403 from one and not the other."""
+    from cveval_auth import app as auth_app
+    from cveval_job import access as job_access
+    from cveval_result import access as result_access
+    from cveval_upload import access as upload_access
+
+    services: dict[str, frozenset[str]] = {}
+    for policy in (job_access.POLICY, result_access.POLICY, upload_access.POLICY, auth_app.POLICY):
+        services.update(policy)
+    assert services == PUBLIC_METHODS

@@ -15,6 +15,8 @@ E2E_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 E2E_KEY_CACHE_TTL_S = 1.0
 
 
+
+
 @pytest.fixture(scope="session")
 def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env = {f"CVEVAL_{k.upper()}": v for k, v in unique_names().items()}

@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from cveval.job.v1 import job_pb2, job_pb2_grpc
 from tests.integration.test_pipeline import uploaded_pair, wait_result
+from tests.support.identity import caller
 from tests.support.mesh import Mesh
 
 pytestmark = pytest.mark.integration
@@ -37,7 +38,7 @@ async def test_one_trace_spans_every_hop(mesh: Mesh, spans: InMemorySpanExporter
     async with grpc.aio.insecure_channel(mesh.settings.job_addr, interceptors=aio_client_interceptors()) as channel:
         with tracer.start_as_current_span("POST /v1/evaluate", kind=trace.SpanKind.SERVER) as root:
             queued = await job_pb2_grpc.JobServiceStub(channel).Evaluate(
-                job_pb2.EvaluateRequest(cv_id=cv_id, project_id=project_id)
+                job_pb2.EvaluateRequest(cv_id=cv_id, project_id=project_id), metadata=caller()
             )
     trace_id = root.get_span_context().trace_id
     final = (await wait_result(mesh, queued.id))[-1]
@@ -50,7 +51,7 @@ async def test_one_trace_spans_every_hop(mesh: Mesh, spans: InMemorySpanExporter
         "/cveval.job.v1.JobService/Evaluate",
         f"publish {subject}",
         f"process {subject}",
-        "/cveval.upload.v1.UploadService/GetDocument",
+        "/cveval.upload.v1.UploadService/ReadDocument",
         "/cveval.aigateway.v1.AiGatewayService/Embed",
         "/cveval.result.v1.ResultService/StoreResult",
         "evaluate.score",

@@ -103,4 +103,7 @@ def unique_names() -> dict[str, str]:
         "jobs_subject": f"cveval.test.{tag}.jobs.evaluate",
         "events_subject_prefix": f"cveval.test.{tag}.events.jobs",
         "worker_durable": f"worker-{tag}",
+        "audit_stream": f"CVEVAL_TEST_AUDIT_{tag}",
+        "audit_subject_prefix": f"cveval.test.{tag}.audit",
+        "audit_durable": f"audit-{tag}",
     }

@@ -4,17 +4,62 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 
-from cveval.job.v1 import job_pb2_grpc, vacancy_pb2_grpc
+from cveval.aigateway.v1 import aigateway_pb2_grpc
+from cveval.job.v1 import admin_pb2_grpc, job_pb2_grpc, vacancy_pb2_grpc
 from cveval.result.v1 import result_pb2_grpc
 from cveval.upload.v1 import upload_pb2_grpc
 from cveval_devstack.procs import free_port
 from cveval_kit.runtime import Running
 from cveval_kit.settings import Settings
+from tests.support.identity import TEST_IDENTITY_SECRET, caller
 from tests.support.infra import unique_names
+
+Metadata = tuple[tuple[str, str], ...]
+
+
+class _Identity:
+    """Adds a freshly signed caller identity to every call, as the edge would (tokens expire, so one per call)."""
+
+    def __init__(self, identity: Callable[[], Metadata]) -> None:
+        self.identity = identity
+
+    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+        metadata = grpc.aio.Metadata(*(details.metadata or ()))
+        for key, value in self.identity():
+            if key not in metadata:
+                metadata.add(key, value)
+        return details._replace(metadata=metadata)
+
+
+# grpc.aio files each interceptor under the first call shape it implements, so each shape needs its own object.
+class _UnaryUnary(_Identity, grpc.aio.UnaryUnaryClientInterceptor):
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(self._details(details), request)
+
+
+class _UnaryStream(_Identity, grpc.aio.UnaryStreamClientInterceptor):
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(self._details(details), request)
+
+
+class _StreamUnary(_Identity, grpc.aio.StreamUnaryClientInterceptor):
+    async def intercept_stream_unary(self, continuation: Any, details: Any, request_iterator: Any) -> Any:
+        return await continuation(self._details(details), request_iterator)
+
+
+class _StreamStream(_Identity, grpc.aio.StreamStreamClientInterceptor):
+    async def intercept_stream_stream(self, continuation: Any, details: Any, request_iterator: Any) -> Any:
+        return await continuation(self._details(details), request_iterator)
+
+
+def _with_identity(identity: Callable[[], Metadata]) -> list[Any]:
+    return [kind(identity) for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)]
 
 
 @dataclass
@@ -25,22 +70,32 @@ class Mesh:
     worker_task: asyncio.Task[None] | None = None
     channels: list[grpc.aio.Channel] = field(default_factory=list)
 
-    def _channel(self, addr: str) -> grpc.aio.Channel:
-        ch = grpc.aio.insecure_channel(addr)
+    def _channel(self, addr: str, identity: Callable[[], Metadata] | None = None) -> grpc.aio.Channel:
+        """A channel whose calls carry a signed identity: `caller()` (a submitter of tenant-a) unless given."""
+        ch = grpc.aio.insecure_channel(addr, interceptors=_with_identity(identity or caller))
         self.channels.append(ch)
         return ch
 
-    def upload(self) -> upload_pb2_grpc.UploadServiceStub:
-        return upload_pb2_grpc.UploadServiceStub(self._channel(self.settings.upload_addr))
+    def upload(self, identity: Callable[[], Metadata] | None = None) -> upload_pb2_grpc.UploadServiceStub:
+        return upload_pb2_grpc.UploadServiceStub(self._channel(self.settings.upload_addr, identity))
 
-    def jobs(self) -> job_pb2_grpc.JobServiceStub:
-        return job_pb2_grpc.JobServiceStub(self._channel(self.settings.job_addr))
+    def jobs(self, identity: Callable[[], Metadata] | None = None) -> job_pb2_grpc.JobServiceStub:
+        return job_pb2_grpc.JobServiceStub(self._channel(self.settings.job_addr, identity))
 
-    def vacancies(self) -> vacancy_pb2_grpc.VacancyServiceStub:
-        return vacancy_pb2_grpc.VacancyServiceStub(self._channel(self.settings.job_addr))
+    def vacancies(self, identity: Callable[[], Metadata] | None = None) -> vacancy_pb2_grpc.VacancyServiceStub:
+        return vacancy_pb2_grpc.VacancyServiceStub(self._channel(self.settings.job_addr, identity))
 
-    def results(self) -> result_pb2_grpc.ResultServiceStub:
-        return result_pb2_grpc.ResultServiceStub(self._channel(self.settings.result_addr))
+    def results(self, identity: Callable[[], Metadata] | None = None) -> result_pb2_grpc.ResultServiceStub:
+        return result_pb2_grpc.ResultServiceStub(self._channel(self.settings.result_addr, identity))
+
+    def admin(self, identity: Callable[[], Metadata] | None = None) -> admin_pb2_grpc.AdminServiceStub:
+        return admin_pb2_grpc.AdminServiceStub(self._channel(self.settings.job_addr, identity))
+
+    def gateway(self) -> aigateway_pb2_grpc.AiGatewayServiceStub:
+        """Internal only: no identity."""
+        ch = grpc.aio.insecure_channel(self.settings.gateway_addr)
+        self.channels.append(ch)
+        return aigateway_pb2_grpc.AiGatewayServiceStub(ch)
 
     async def stop(self) -> None:
         self.worker_stop.set()
@@ -66,6 +121,7 @@ def mesh_settings(database_url: str, nats_url: str, **overrides: object) -> Sett
         "worker_retry_delay_s": 0.1,
         "worker_max_deliver": 3,
         "db_pool_size": 5,
+        "identity_secret": TEST_IDENTITY_SECRET,
         **unique_names(),
         **overrides,
     }

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import LargeBinary, any_, bindparam, select
+from sqlalchemy import LargeBinary, String, any_, bindparam, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cveval_gateway.adapters.tables import embeddings
+from cveval_gateway.adapters.tables import cache_owners, embeddings
 from cveval_gateway.cache.embeddings import Embedded
 
 
@@ -56,6 +56,36 @@ class EmbeddingStore:
         statement = insert(embeddings).values(rows).on_conflict_do_nothing(index_elements=["model", "text_sha256"])
         async with self.engine.begin() as connection:
             await connection.execute(statement)
+
+    async def tag(self, model: str, keys: Sequence[bytes], owners: Sequence[str]) -> None:
+        rows = [{"owner": o, "model": model, "text_sha256": k} for o in owners for k in keys]
+        if not rows:
+            return
+        statement = insert(cache_owners).values(rows).on_conflict_do_nothing()
+        async with self.engine.begin() as connection:
+            await connection.execute(statement)
+
+    async def forget(self, owners: Sequence[str]) -> list[tuple[str, bytes]]:
+        """Delete the embeddings tagged with any of these owners, and every tag of those keys; the pairs deleted."""
+        owned = bindparam("owners", list(owners), type_=ARRAY(String))
+        async with self.engine.begin() as connection:
+            tagged = (
+                await connection.execute(
+                    delete(cache_owners)
+                    .where(cache_owners.c.owner == any_(owned))
+                    .returning(cache_owners.c.model, cache_owners.c.text_sha256)
+                )
+            ).all()
+            pairs = sorted({(str(m), bytes(k)) for m, k in tagged})
+            if pairs:
+                await connection.execute(
+                    delete(embeddings).where(tuple_(embeddings.c.model, embeddings.c.text_sha256).in_(pairs))
+                )
+                # Other owners' tags of the same keys now point at nothing: a re-embedding tags them again.
+                await connection.execute(
+                    delete(cache_owners).where(tuple_(cache_owners.c.model, cache_owners.c.text_sha256).in_(pairs))
+                )
+        return pairs
 
     async def aclose(self) -> None:
         await self.engine.dispose()

@@ -24,3 +24,13 @@ embeddings = Table(
     Column("vector", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# Whose texts (an owner tag, "<tenant>/<document id>") each cached embedding was computed from: Forget deletes the
+# embeddings of an owner through this index (migration 0002). A key used by several owners has a row for each.
+cache_owners = Table(
+    "cache_owners",
+    metadata,
+    Column("owner", String(200), primary_key=True),
+    Column("model", String(200), primary_key=True),
+    Column("text_sha256", LargeBinary, primary_key=True),
+)

@@ -12,13 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from cachetools import TTLCache
 
 from cveval_gateway.cache.memory import ByteBudgetCache, sized
 from cveval_gateway.observability import CACHE_REQUESTS
 from cveval_gateway.providers.base import ChatCall, ChatResult
 
 NAME = "completion"
+MAX_TAGGED_OWNERS = 100_000
 
 
 def is_deterministic(temperature: float, seed: int | None) -> bool:
@@ -49,6 +52,22 @@ class CompletionCache:
         self.memory: ByteBudgetCache[bytes, ChatResult] = ByteBudgetCache(
             NAME, budget_bytes, _size, ttl_s=ttl_s, clock=clock
         )
+        # Owner -> keys of answers to prompts that carried its text; it ages like the answers themselves.
+        self._owned: TTLCache[str, set[bytes], float] = TTLCache(MAX_TAGGED_OWNERS, ttl_s, clock)
+
+    def tag(self, key: bytes, owners: Sequence[str]) -> None:
+        for owner in owners:
+            bucket = self._owned.get(owner) or set()
+            bucket.add(key)
+            self._owned[owner] = bucket
+
+    def forget(self, owners: Sequence[str]) -> int:
+        """Drop every cached answer whose prompt carried these owners' texts; how many were dropped."""
+        dropped = 0
+        for owner in owners:
+            for key in self._owned.pop(owner, set()):
+                dropped += int(self.memory.pop(key))
+        return dropped
 
     def get(self, key: bytes) -> ChatResult | None:
         found = self.memory.get(key)

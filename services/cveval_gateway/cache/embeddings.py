@@ -13,9 +13,10 @@ import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 import numpy as np
+from cachetools import LRUCache
 
 from cveval_gateway.cache.memory import ByteBudgetCache, sized
 from cveval_gateway.observability import CACHE_ERRORS, CACHE_REQUESTS
@@ -26,6 +27,9 @@ MEMORY = "embedding_memory"
 DATABASE = "embedding_db"
 _FLOAT32 = np.dtype("<f4")
 _KEY_SHAPE = bytes(32)  # stands for a sha256 key when sizing an entry
+# Owners whose keys are remembered in memory; beyond it the least recently tagged are forgotten from the index (the
+# PostgreSQL index still finds their stored rows, and their memory entries age out of the LRU).
+MAX_TAGGED_OWNERS: Final = 100_000
 
 
 def text_key(text: str) -> bytes:
@@ -65,6 +69,12 @@ class VectorStore(Protocol):
 
     async def put_many(self, model: str, entries: Mapping[bytes, Embedded]) -> None: ...
 
+    async def tag(self, model: str, keys: Sequence[bytes], owners: Sequence[str]) -> None:
+        """Record that these keys were computed from these owners' texts."""
+
+    async def forget(self, owners: Sequence[str]) -> list[tuple[str, bytes]]:
+        """Delete the owners' entries and tags; the (model, key) pairs deleted."""
+
     async def aclose(self) -> None: ...
 
 
@@ -82,6 +92,35 @@ class EmbeddingCache:
         self.read_timeout_s = read_timeout_s
         self.max_pending_writes = max_pending_writes
         self._writes: set[asyncio.Task[None]] = set()
+        self._owned: LRUCache[str, set[tuple[str, bytes]]] = LRUCache(MAX_TAGGED_OWNERS)
+
+    async def tag(self, model: str, keys: Sequence[bytes], owners: Sequence[str]) -> None:
+        """File the keys under their owners (documents whose text they came from), in memory and PostgreSQL.
+        Awaited, unlike `keep`: an untagged stored vector could never be forgotten."""
+        if not owners or not keys:
+            return
+        for owner in owners:
+            bucket = self._owned.get(owner) or set()
+            bucket.update((model, key) for key in keys)
+            self._owned[owner] = bucket
+        if self.store is not None:
+            try:
+                await self.store.tag(model, keys, owners)
+            except Exception as exc:
+                CACHE_ERRORS.labels(DATABASE, "tag").inc()
+                log.warning("embedding cache: tagging %d keys failed: %s", len(keys), _describe(exc))
+
+    async def forget(self, owners: Sequence[str]) -> int:
+        """Drop every cached vector of these owners, from memory and PostgreSQL; how many (model, key) pairs."""
+        await self.flush()  # a pending write must not bring back a vector just forgotten
+        pairs: set[tuple[str, bytes]] = set()
+        for owner in owners:
+            pairs |= self._owned.pop(owner, set())
+        if self.store is not None:
+            pairs |= set(await self.store.forget(owners))
+        for pair in pairs:
+            self.memory.pop(pair)
+        return len(pairs)
 
     async def lookup(self, model: str, keys: Sequence[bytes], budget_s: float) -> dict[bytes, Embedded]:
         """Cached vectors of distinct `keys`: memory first, then one PostgreSQL query for the rest."""

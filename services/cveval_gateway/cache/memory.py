@@ -106,6 +106,12 @@ class ByteBudgetCache(Generic[K, V]):
             self._publish()
         return True
 
+    def pop(self, key: K) -> bool:
+        """Drop one entry (a forgotten owner's); True when it was there."""
+        found = self._data.pop(key, None) is not None
+        self._publish()
+        return found
+
     def clear(self) -> None:
         self._data.clear()
         self._publish()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import grpc
 
 from cveval.aigateway.v1 import aigateway_pb2, aigateway_pb2_grpc
+from cveval_job.adapters.job_scope import current_scope
 from cveval_job.scoring.errors import ModelOutputInvalid
 from cveval_job.scoring.ports import ChatReply
 from cveval_kit import errors
@@ -32,7 +33,9 @@ class GatewayClient:
 
     async def embed(self, texts: Sequence[str]) -> Embeddings:
         try:
-            response = await self.stub.Embed(aigateway_pb2.EmbedRequest(texts=list(texts)), timeout=self.timeout_s)
+            response = await self.stub.Embed(
+                aigateway_pb2.EmbedRequest(texts=list(texts), owners=_owners()), timeout=self.timeout_s
+            )
         except grpc.aio.AioRpcError as exc:
             raise _translate(exc, "embedding") from exc
         vectors = [tuple(v.values) for v in response.vectors]
@@ -48,6 +51,7 @@ class GatewayClient:
             temperature=temperature,
             json_schema=json_schema or "",
             seed=seed or 0,
+            owners=_owners(),
         )
         try:
             response = await self.stub.Chat(request, timeout=self.timeout_s)
@@ -61,6 +65,22 @@ class GatewayClient:
             prompt_tokens=int(response.usage.prompt_tokens),
             completion_tokens=int(response.usage.completion_tokens),
         )
+
+
+    async def forget(self, owners: Sequence[str]) -> None:
+        """Drop the gateway's cached entries derived from these owners' texts (internal Forget)."""
+        if not owners:
+            return
+        try:
+            await self.stub.Forget(aigateway_pb2.ForgetRequest(owners=list(owners)), timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _translate(exc, "forget") from exc
+
+
+def _owners() -> list[str]:
+    """The documents whose text a request carries, when it is made for a job (adapters/job_scope.py)."""
+    scope = current_scope()
+    return [] if scope is None else scope.cache_owners
 
 
 def _error_code(exc: grpc.aio.AioRpcError) -> str:

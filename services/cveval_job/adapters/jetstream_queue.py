@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Sequence
 
 from nats.aio.client import Client as NatsClient
+from nats.js.errors import NotFoundError
 
 from cveval_kit import jetstream
 from cveval_kit.settings import Settings
@@ -20,9 +23,34 @@ class JetStreamJobQueue:
     async def ensure_stream(self) -> None:
         await jetstream.ensure_stream(self.js, self.settings.jobs_stream, [self.settings.jobs_subject])
 
-    async def publish(self, job_id: str) -> None:
-        payload = json.dumps({"job_id": job_id}).encode()
+    async def publish(self, job_id: str, tenant: str) -> None:
+        # Ids only, never candidate data: a message that outlives a deletion holds nothing personal.
+        payload = json.dumps({"job_id": job_id, "tenant": tenant}).encode()
         await jetstream.publish(self.js, self.settings.jobs_subject, payload, msg_id=f"evaluate-{job_id}")
+
+    async def discard(self, job_ids: Sequence[str]) -> int:
+        """Delete the queued messages of these jobs. Written here, not found in nats-py: JetStream deletes by
+        sequence only, so the (work-queue, hence short) stream is scanned for the jobs' messages."""
+        wanted = set(job_ids)
+        if not wanted:
+            return 0
+        info = await self.js.stream_info(self.settings.jobs_stream)
+        deleted = 0
+        if info.state.messages == 0:
+            return 0
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            try:
+                msg = await self.js.get_msg(self.settings.jobs_stream, seq)
+            except NotFoundError:
+                continue
+            try:
+                job_id = json.loads(msg.data or b"{}").get("job_id")
+            except ValueError:
+                continue
+            if job_id in wanted:
+                with contextlib.suppress(NotFoundError):
+                    deleted += int(await self.js.delete_msg(self.settings.jobs_stream, seq))
+        return deleted
 
 
 class StatusEvents:

@@ -28,6 +28,8 @@ def _row_to_job(row: Any) -> Job:
         error_message=m["error_message"],
         idempotency_key=m["idempotency_key"],
         request_hash=m["request_hash"],
+        tenant=m["tenant"],
+        submitted_by=m["submitted_by"],
     )
 
 
@@ -38,6 +40,8 @@ class JobRepository:
     async def create(
         self,
         *,
+        tenant: str,
+        submitted_by: str,
         job_id: str,
         cv_id: str,
         project_id: str,
@@ -48,6 +52,8 @@ class JobRepository:
         """Insert a queued job; with a key already taken, return the stored job and False instead."""
         now = datetime.now(UTC)
         values = dict(
+            tenant=tenant,
+            submitted_by=submitted_by,
             id=job_id,
             status=QUEUED,
             cv_id=cv_id,
@@ -62,25 +68,52 @@ class JobRepository:
         async with self.sessions.begin() as session:
             stmt = insert(jobs).values(**values)
             if idempotency_key is not None:
-                stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+                stmt = stmt.on_conflict_do_nothing(index_elements=["tenant", "idempotency_key"])
             row = (await session.execute(stmt.returning(*jobs.c))).one_or_none()
             if row is not None:
                 return _row_to_job(row), True
-            existing = (await session.execute(select(jobs).where(jobs.c.idempotency_key == idempotency_key))).one()
+            existing = (
+                await session.execute(
+                    select(jobs).where(jobs.c.tenant == tenant, jobs.c.idempotency_key == idempotency_key)
+                )
+            ).one()
             return _row_to_job(existing), False
 
-    async def get(self, job_id: str) -> Job | None:
+    async def get(self, job_id: str, tenant: str | None = None) -> Job | None:
+        """The job; with `tenant`, only that tenant's (another tenant's id is not found)."""
+        query = select(jobs).where(jobs.c.id == job_id)
+        if tenant is not None:
+            query = query.where(jobs.c.tenant == tenant)
         async with self.sessions() as session:
-            row = (await session.execute(select(jobs).where(jobs.c.id == job_id))).one_or_none()
+            row = (await session.execute(query)).one_or_none()
         return None if row is None else _row_to_job(row)
 
-    async def get_by_key(self, idempotency_key: str) -> Job | None:
+    async def get_by_key(self, tenant: str, idempotency_key: str) -> Job | None:
         async with self.sessions() as session:
-            row = (await session.execute(select(jobs).where(jobs.c.idempotency_key == idempotency_key))).one_or_none()
+            row = (
+                await session.execute(
+                    select(jobs).where(jobs.c.tenant == tenant, jobs.c.idempotency_key == idempotency_key)
+                )
+            ).one_or_none()
         return None if row is None else _row_to_job(row)
 
-    async def page(self, *, status: str | None, limit: int, after: tuple[datetime, str] | None) -> list[Job]:
-        query = select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit)
+    async def page(
+        self,
+        *,
+        tenant: str,
+        status: str | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+        submitted_by: str | None = None,
+    ) -> list[Job]:
+        query = (
+            select(jobs)
+            .where(jobs.c.tenant == tenant)
+            .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+            .limit(limit)
+        )
+        if submitted_by is not None:
+            query = query.where(jobs.c.submitted_by == submitted_by)
         if status:
             query = query.where(jobs.c.status == status)
         if after is not None:
@@ -100,16 +133,17 @@ class JobRepository:
                 .values(published_at=datetime.now(UTC))
             )
 
-    async def unpublished(self, older_than: timedelta, limit: int = 100) -> list[str]:
+    async def unpublished(self, older_than: timedelta, limit: int = 100) -> list[tuple[str, str]]:
+        """(job id, tenant) of jobs stored but not yet published."""
         cutoff = datetime.now(UTC) - older_than
         async with self.sessions() as session:
             rows = await session.execute(
-                select(jobs.c.id)
+                select(jobs.c.id, jobs.c.tenant)
                 .where(jobs.c.published_at.is_(None), jobs.c.created_at < cutoff)
                 .order_by(jobs.c.created_at)
                 .limit(limit)
             )
-        return [r[0] for r in rows]
+        return [(r[0], r[1]) for r in rows]
 
     async def start(self, job_id: str) -> Job | None:
         """Move a queued (or redelivered processing) job to processing; None when it is finished or unknown."""

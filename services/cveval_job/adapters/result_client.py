@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import grpc
 
 from cveval.result.v1 import result_pb2, result_pb2_grpc
@@ -13,11 +15,27 @@ class ResultClient:
         self.stub = result_pb2_grpc.ResultServiceStub(channel)
         self.timeout_s = timeout_s
 
-    async def store(self, job_id: str, result: result_pb2.EvaluationResult) -> bool:
+    async def store(
+        self, job_id: str, result: result_pb2.EvaluationResult, *, tenant: str, submitted_by: str, cv_id: str
+    ) -> bool:
+        request = result_pb2.StoreResultRequest(
+            job_id=job_id, result=result, tenant=tenant, submitted_by=submitted_by, cv_id=cv_id
+        )
         try:
-            response = await self.stub.StoreResult(
-                result_pb2.StoreResultRequest(job_id=job_id, result=result), timeout=self.timeout_s
-            )
+            response = await self.stub.StoreResult(request, timeout=self.timeout_s)
         except grpc.aio.AioRpcError as exc:
             raise errors.Unavailable(f"the result service could not store the result: {exc.details()}") from exc
         return bool(response.created)
+
+    async def delete(self, tenant: str, job_ids: Sequence[str]) -> int:
+        """Erase the results of these jobs of the tenant (internal DeleteResults); how many were stored."""
+        if not job_ids:
+            return 0
+        try:
+            response = await self.stub.DeleteResults(
+                result_pb2.DeleteResultsRequest(tenant=tenant, job_ids=list(job_ids)), timeout=self.timeout_s
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise errors.Unavailable("the result service could not delete results", code="UPSTREAM_UNAVAILABLE") \
+                from exc
+        return int(response.deleted)

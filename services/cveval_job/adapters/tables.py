@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -36,8 +37,12 @@ vacancies = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # Fall back to the offline scorer when the model provider is unavailable (migration 0003).
     Column("allow_degraded_scoring", Boolean, nullable=False, server_default="true"),
+    # NULL: global (the shipped default, visible to every tenant, read-only); else the owning tenant (0004).
+    Column("tenant", String(128), nullable=True),
+    Column("created_by", String(255), nullable=False),
     # Keyset listing, newest first (migration 0002).
     Index("ix_vacancies_created_id", "created_at", "id"),
+    Index("ix_vacancies_tenant_created_id", "tenant", "created_at", "id"),
 )
 # The newest vacancy with a title, compared case-insensitively (Evaluate's job_title, ListVacancies' filter).
 Index("ix_vacancies_title_created", func.lower(vacancies.c.title), vacancies.c.created_at, vacancies.c.id)
@@ -63,7 +68,9 @@ jobs = Table(
     Column("cv_id", String(36), nullable=False),
     Column("project_id", String(36), nullable=False),
     Column("vacancy_id", String(64), ForeignKey(f"{SCHEMA}.vacancies.id"), nullable=False),
-    Column("idempotency_key", String(255), nullable=True, unique=True),
+    Column("tenant", String(128), nullable=False),
+    Column("submitted_by", String(255), nullable=False),
+    Column("idempotency_key", String(255), nullable=True),
     Column("request_hash", String(64), nullable=False),
     Column("error_code", String(64), nullable=True),
     Column("error_message", Text, nullable=True),
@@ -74,4 +81,37 @@ jobs = Table(
     Column("published_at", DateTime(timezone=True), nullable=True),
     Index("ix_jobs_created_id", "created_at", "id"),
     Index("ix_jobs_status_created_id", "status", "created_at", "id"),
+    Index("ix_jobs_tenant_created_id", "tenant", "created_at", "id"),
+    Index("ix_jobs_tenant_status_created_id", "tenant", "status", "created_at", "id"),
+    Index("ix_jobs_tenant_cv", "tenant", "cv_id"),
+    Index("ix_jobs_tenant_project", "tenant", "project_id"),
+    UniqueConstraint("tenant", "idempotency_key", name="uq_jobs_tenant_idempotency_key"),
+)
+
+# One row per tenant that changed a setting (migration 0004).
+tenant_settings = Table(
+    "tenant_settings",
+    metadata,
+    Column("tenant", String(128), primary_key=True),
+    Column("retention_days", Integer, nullable=False),
+    Column("updated_by", String(255), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE (migration 0004).
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant", String(128), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("principal", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("resource_kind", String(32), nullable=False),
+    Column("resource_ref", String(64), nullable=False),
+    Column("candidate_ref", String(64), nullable=False),
+    Column("service", String(32), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_audit_events_tenant_time_id", "tenant", "occurred_at", "id"),
+    Index("ix_audit_events_tenant_candidate", "tenant", "candidate_ref"),
 )

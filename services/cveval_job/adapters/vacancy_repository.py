@@ -50,17 +50,23 @@ def _content(vacancy: Vacancy) -> dict[str, Any]:
     )
 
 
+def _visible_to(tenant: str) -> Any:
+    """A tenant sees its own vacancies and the global ones (tenant NULL: the shipped default)."""
+    return or_(vacancies.c.tenant.is_(None), vacancies.c.tenant == tenant)
+
+
 class VacancyRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
-    async def insert(self, vacancy: Vacancy) -> tuple[StoredVacancy, bool]:
-        """Store the vacancy unless its id exists (ids are content hashes); the stored row and whether it is new."""
+    async def insert(self, vacancy: Vacancy, *, tenant: str, created_by: str) -> tuple[StoredVacancy, bool]:
+        """Store the vacancy unless its id exists (ids are content hashes, salted per tenant); the stored row and
+        whether it is new."""
         async with self.sessions.begin() as session:
             row = (
                 await session.execute(
                     insert(vacancies)
-                    .values(id=vacancy.id, **_content(vacancy))
+                    .values(id=vacancy.id, tenant=tenant, created_by=created_by, **_content(vacancy))
                     .on_conflict_do_nothing(index_elements=["id"])
                     .returning(*vacancies.c)
                 )
@@ -83,7 +89,7 @@ class VacancyRepository:
             if current is None:
                 inserted = await session.execute(
                     insert(vacancies)
-                    .values(id=vacancy.id, **_content(vacancy))
+                    .values(id=vacancy.id, tenant=None, created_by="", **_content(vacancy))
                     .on_conflict_do_nothing(index_elements=["id"])
                     .returning(vacancies.c.id)
                 )
@@ -98,17 +104,27 @@ class VacancyRepository:
         stored = await self.get_stored(vacancy_id)
         return None if stored is None else stored.vacancy
 
-    async def get_stored(self, vacancy_id: str) -> StoredVacancy | None:
+    async def get_stored(self, vacancy_id: str, tenant: str | None = None) -> StoredVacancy | None:
+        query = select(vacancies).where(vacancies.c.id == vacancy_id)
+        if tenant is not None:
+            query = query.where(_visible_to(tenant))
         async with self.sessions() as session:
-            row = (await session.execute(select(vacancies).where(vacancies.c.id == vacancy_id))).one_or_none()
+            row = (await session.execute(query)).one_or_none()
         return None if row is None else _row_to_stored(row)
 
-    async def newest_by_title(self, title: str) -> StoredVacancy | None:
-        page = await self.page(title=title, limit=1, after=None)
+    async def newest_by_title(self, title: str, tenant: str) -> StoredVacancy | None:
+        page = await self.page(tenant=tenant, title=title, limit=1, after=None)
         return page[0] if page else None
 
-    async def page(self, *, title: str | None, limit: int, after: tuple[datetime, str] | None) -> list[StoredVacancy]:
-        query = select(vacancies).order_by(vacancies.c.created_at.desc(), vacancies.c.id.desc()).limit(limit)
+    async def page(
+        self, *, tenant: str, title: str | None, limit: int, after: tuple[datetime, str] | None
+    ) -> list[StoredVacancy]:
+        query = (
+            select(vacancies)
+            .where(_visible_to(tenant))
+            .order_by(vacancies.c.created_at.desc(), vacancies.c.id.desc())
+            .limit(limit)
+        )
         if title:
             query = query.where(func.lower(vacancies.c.title) == normalize_title(title).lower())
         if after is not None:

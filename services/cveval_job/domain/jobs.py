@@ -27,6 +27,8 @@ class Job:
     error_message: str | None = None
     idempotency_key: str | None = None
     request_hash: str = ""
+    tenant: str = "default"
+    submitted_by: str = ""
 
 
 def is_terminal(status: str) -> bool:

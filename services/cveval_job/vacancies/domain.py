@@ -196,6 +196,16 @@ def build_vacancy(draft: VacancyDraft) -> Vacancy:
     return replace(content, id=f"{ID_PREFIX}{identity[:24]}", version=digest[:VERSION_CHARS])
 
 
+def tenant_scoped(vacancy: Vacancy, tenant: str, default_tenant: str) -> Vacancy:
+    """The vacancy with an id of its tenant's own, so two tenants storing the same content get two vacancies. The
+    `default` tenant (where every vacancy made before tenancy went) keeps the plain content id, so those stay."""
+    if tenant == default_tenant:
+        return vacancy
+    prefix = vacancy.id.split("-", 1)[0] + "-"
+    scoped = _digest({"tenant": tenant, "id": vacancy.id})
+    return replace(vacancy, id=f"{prefix}{scoped[:24]}")
+
+
 def with_content_version(vacancy: Vacancy) -> Vacancy:
     """The vacancy with its version set to its content hash; the id is kept (the default and ad-hoc vacancies)."""
     return replace(vacancy, version=content_digest(vacancy)[:VERSION_CHARS])

@@ -12,22 +12,24 @@ from cveval_job.vacancies.domain import StoredVacancy
 
 
 class VacancyStore(Protocol):
-    async def insert(self, vacancy: Vacancy) -> tuple[StoredVacancy, bool]:
-        """Store the vacancy unless its id exists; the stored one and whether this call created it."""
+    async def insert(self, vacancy: Vacancy, *, tenant: str, created_by: str) -> tuple[StoredVacancy, bool]:
+        """Store the tenant's vacancy unless its id exists; the stored one and whether this call created it."""
 
     async def install(self, vacancy: Vacancy) -> bool:
         """Store a vacancy the code owns (the default), replacing its content and chunks when its version changed;
         True when something was written."""
 
-    async def get_stored(self, vacancy_id: str) -> StoredVacancy | None: ...
+    async def get_stored(self, vacancy_id: str, tenant: str | None = None) -> StoredVacancy | None:
+        """The vacancy; with `tenant`, only when that tenant sees it (its own, or a global one)."""
 
-    async def newest_by_title(self, title: str) -> StoredVacancy | None:
-        """The most recently created vacancy with this title, compared case-insensitively."""
+    async def newest_by_title(self, title: str, tenant: str) -> StoredVacancy | None:
+        """The most recently created vacancy the tenant sees with this title, compared case-insensitively."""
 
     async def page(
-        self, *, title: str | None, limit: int, after: tuple[datetime, str] | None
+        self, *, tenant: str, title: str | None, limit: int, after: tuple[datetime, str] | None
     ) -> list[StoredVacancy]:
-        """Newest first by (created_at, id); `after` is the last (created_at, id) of the previous page."""
+        """The vacancies the tenant sees, newest first by (created_at, id); `after` is the last (created_at, id) of
+        the previous page."""
 
     async def has_chunks(self, vacancy_id: str) -> bool:
         """Whether reference chunks of any embedding model are stored for the vacancy."""

@@ -20,11 +20,14 @@ from cveval_job.vacancies.domain import (
     build_vacancy,
     check_text,
     normalize_title,
+    tenant_scoped,
     with_content_version,
 )
 from cveval_job.vacancies.indexing import ReferenceIndexer
 from cveval_job.vacancies.ports import VacancyStore
 from cveval_kit import errors
+from cveval_kit.identity import Identity
+from cveval_kit.tenancy import DEFAULT_TENANT
 
 # Full vacancies carry up to 2 x 100k characters of text: keep a page of them far below Envoy's 8 MiB response cap.
 MAX_FULL_PAGE_SIZE: Final = 10
@@ -41,14 +44,16 @@ class VacancyApplication:
         self.store = store
         self.indexer = indexer
 
-    async def create(self, draft: VacancyDraft) -> tuple[StoredVacancy, bool]:
+    async def create(self, caller: Identity, draft: VacancyDraft) -> tuple[StoredVacancy, bool]:
         try:
             vacancy = build_vacancy(draft)
         except InvalidVacancy as exc:
             raise errors.InvalidArgument(str(exc), code="INVALID_VACANCY") from exc
-        return await self._store(vacancy)
+        return await self._store(caller, vacancy)
 
-    async def adhoc(self, job_description: str, study_case_brief: str, scoring_rubric: str) -> Vacancy:
+    async def adhoc(
+        self, caller: Identity, job_description: str, study_case_brief: str, scoring_rubric: str
+    ) -> Vacancy:
         """The vacancy of an Evaluate request that carries its own texts; missing texts come from the default."""
         try:
             texts = [
@@ -66,25 +71,27 @@ class VacancyApplication:
         except (InvalidVacancy, RubricError, ValueError) as exc:
             raise errors.InvalidArgument(f"inline vacancy: {exc}", code="INVALID_VACANCY") from exc
         # The id stays the scoring domain's hash of the texts, so ad-hoc vacancies stored before keep deduplicating.
-        stored, _ = await self._store(with_content_version(vacancy))
+        stored, _ = await self._store(caller, with_content_version(vacancy))
         return stored.vacancy
 
-    async def _store(self, vacancy: Vacancy) -> tuple[StoredVacancy, bool]:
-        stored, created = await self.store.insert(vacancy)
+    async def _store(self, caller: Identity, vacancy: Vacancy) -> tuple[StoredVacancy, bool]:
+        vacancy = tenant_scoped(vacancy, caller.tenant, DEFAULT_TENANT)
+        stored, created = await self.store.insert(vacancy, tenant=caller.tenant, created_by=caller.principal)
         if created:
             # Awaited, not fired off: the chunks are stored before any job can reach the worker, so the worker never
             # embeds the same chunks in parallel. A failure is logged and left to the worker's lazy path.
             await self.indexer.index(stored.vacancy)
         return stored, created
 
-    async def get(self, vacancy_id: str) -> StoredVacancy:
-        found = await self.store.get_stored(vacancy_id.strip())
+    async def get(self, tenant: str, vacancy_id: str) -> StoredVacancy:
+        """A vacancy the tenant sees (its own or a global one); another tenant's id is simply not found."""
+        found = await self.store.get_stored(vacancy_id.strip(), tenant)
         if found is None:
             raise errors.NotFound(f"vacancy {vacancy_id!r} not found", code=NOT_FOUND_CODE)
         return found
 
-    async def newest_titled(self, title: str) -> Vacancy:
-        found = await self.store.newest_by_title(normalize_title(title))
+    async def newest_titled(self, tenant: str, title: str) -> Vacancy:
+        found = await self.store.newest_by_title(normalize_title(title), tenant)
         if found is None:
             raise errors.NotFound(
                 f"no vacancy titled {normalize_title(title)!r}; pass vacancy_id, inline texts, or omit job_title "
@@ -94,7 +101,7 @@ class VacancyApplication:
         return found.vacancy
 
     async def list(
-        self, title: str, page_size: int, page_token: str, *, full: bool
+        self, tenant: str, title: str, page_size: int, page_token: str, *, full: bool
     ) -> tuple[list[StoredVacancy], str]:
         try:
             limit = clamp_page_size(page_size)
@@ -103,7 +110,9 @@ class VacancyApplication:
             raise errors.InvalidArgument(str(exc)) from exc
         if full:
             limit = min(limit, MAX_FULL_PAGE_SIZE)
-        page = await self.store.page(title=normalize_title(title) or None, limit=limit + 1, after=after)
+        page = await self.store.page(
+            tenant=tenant, title=normalize_title(title) or None, limit=limit + 1, after=after
+        )
         if len(page) > limit:
             last = page[limit - 1]
             return page[:limit], encode_token(last.created_at, last.vacancy.id)
@@ -114,7 +123,10 @@ class VacancyApplication:
         if stored is not None:
             return stored.vacancy
         await self.install_default()
-        return (await self.get(DEFAULT_VACANCY_ID)).vacancy
+        found = await self.store.get_stored(DEFAULT_VACANCY_ID)
+        if found is None:
+            raise errors.NotFound("the default vacancy is missing", code=NOT_FOUND_CODE)
+        return found.vacancy
 
     async def install_default(self) -> bool:
         """Store the shipped default vacancy (replacing it when a release changed its texts or rubrics)."""

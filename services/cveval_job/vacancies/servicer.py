@@ -9,6 +9,7 @@ from cveval.job.v1 import vacancy_pb2, vacancy_pb2_grpc
 from cveval_job.scoring.model import Rubric
 from cveval_job.vacancies.domain import ParameterDraft, RubricDraft, StoredVacancy, VacancyDraft
 from cveval_job.vacancies.service import VacancyApplication
+from cveval_kit.identity import current_identity
 
 
 def rubric_draft(message: vacancy_pb2.Rubric) -> RubricDraft:
@@ -79,19 +80,22 @@ class VacancyServicer(vacancy_pb2_grpc.VacancyServiceServicer):
     async def CreateVacancy(
         self, request: vacancy_pb2.CreateVacancyRequest, context: grpc.aio.ServicerContext
     ) -> vacancy_pb2.CreateVacancyResponse:
-        stored, created = await self.app.create(draft_from_request(request))
+        stored, created = await self.app.create(current_identity(), draft_from_request(request))
         return vacancy_pb2.CreateVacancyResponse(vacancy=vacancy_to_proto(stored), created=created)
 
     async def GetVacancy(
         self, request: vacancy_pb2.GetVacancyRequest, context: grpc.aio.ServicerContext
     ) -> vacancy_pb2.GetVacancyResponse:
-        return vacancy_pb2.GetVacancyResponse(vacancy=vacancy_to_proto(await self.app.get(request.id)))
+        stored = await self.app.get(current_identity().tenant, request.id)
+        return vacancy_pb2.GetVacancyResponse(vacancy=vacancy_to_proto(stored))
 
     async def ListVacancies(
         self, request: vacancy_pb2.ListVacanciesRequest, context: grpc.aio.ServicerContext
     ) -> vacancy_pb2.ListVacanciesResponse:
         full = request.view == vacancy_pb2.VACANCY_VIEW_FULL
-        page, token = await self.app.list(request.title, request.page_size, request.page_token, full=full)
+        page, token = await self.app.list(
+            current_identity().tenant, request.title, request.page_size, request.page_token, full=full
+        )
         return vacancy_pb2.ListVacanciesResponse(
             vacancies=[vacancy_to_proto(s, full=full) for s in page], next_page_token=token
         )

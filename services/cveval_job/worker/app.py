@@ -127,7 +127,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             task.cancel()
         await asyncio.to_thread(HEARTBEAT_FILE.unlink, missing_ok=True)
         await nc.drain()
-        await close_channels()
+        await close_channels(settings.upload_addr, settings.gateway_addr, settings.result_addr)
         await engine.dispose()
 
 

@@ -14,6 +14,7 @@ from prometheus_client import Histogram
 
 from cveval_job.adapters.jetstream_queue import StatusEvents
 from cveval_job.adapters.job_repository import JobRepository
+from cveval_job.adapters.job_scope import job_scope
 from cveval_job.adapters.result_client import ResultClient
 from cveval_job.domain.jobs import COMPLETED, FAILED, PROCESSING
 from cveval_job.scoring.errors import ScoringError
@@ -54,8 +55,12 @@ class EvaluationHandler:
         await self._emit(job_id, PROCESSING)
         started = time.perf_counter()
         try:
-            outcome = await self.evaluator.run(job, last_attempt=delivery.last_attempt)
-            await self.results.store(job.id, to_result(job, outcome, current_trace_id()))
+            with job_scope(job.tenant, (job.cv_id, job.project_id)):
+                outcome = await self.evaluator.run(job, last_attempt=delivery.last_attempt)
+            result = to_result(job, outcome, current_trace_id())
+            await self.results.store(
+                job.id, result, tenant=job.tenant, submitted_by=job.submitted_by, cv_id=job.cv_id
+            )
         except PermanentFailure as exc:
             return await self._fail(job_id, exc.code, exc.message, started)
         except ScoringError as exc:

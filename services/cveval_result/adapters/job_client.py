@@ -1,4 +1,4 @@
-"""The job service, reached through its generated stub, for the status of jobs without a result yet."""
+"""The job service's internal GetTenantJob, for the status and submitter of jobs without a result yet."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ class JobState:
     status: str
     error_code: str = ""
     error_message: str = ""
+    submitted_by: str = ""
+    cv_id: str = ""
 
 
 class JobClient:
@@ -22,12 +24,14 @@ class JobClient:
         self.stub = job_pb2_grpc.JobServiceStub(channel)
         self.timeout_s = timeout_s
 
-    async def state(self, job_id: str) -> JobState | None:
+    async def state(self, tenant: str, job_id: str) -> JobState | None:
         try:
-            response = await self.stub.GetJob(job_pb2.GetJobRequest(id=job_id), timeout=self.timeout_s)
+            response = await self.stub.GetTenantJob(
+                job_pb2.GetTenantJobRequest(tenant=tenant, id=job_id), timeout=self.timeout_s
+            )
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
                 return None
             raise errors.Unavailable("the job service is unavailable") from exc
         job = response.job
-        return JobState(job.status, job.error.code, job.error.message)
+        return JobState(job.status, job.error.code, job.error.message, job.submitted_by, job.cv_id)

@@ -45,6 +45,17 @@ class MemoryStore:
         for key, entry in entries.items():
             self.rows.setdefault((model, key), entry)
 
+    async def tag(self, model: str, keys: Sequence[bytes], owners: Sequence[str]) -> None:
+        self.tags = getattr(self, "tags", set()) | {(o, model, k) for o in owners for k in keys}
+
+    async def forget(self, owners: Sequence[str]) -> list[tuple[str, bytes]]:
+        tags: set[tuple[str, str, bytes]] = getattr(self, "tags", set())
+        pairs = sorted({(m, k) for o, m, k in tags if o in owners})
+        self.tags = {t for t in tags if t[0] not in owners}
+        for pair in pairs:
+            self.rows.pop(pair, None)
+        return pairs
+
     async def aclose(self) -> None:
         return None
 

@@ -58,7 +58,8 @@ class FakeEvaluator:
 class FakeResults:
     log: list[str]
 
-    async def store(self, job_id: str, result: Any) -> bool:
+    async def store(self, job_id: str, result: Any, *, tenant: str, submitted_by: str, cv_id: str) -> bool:
+        assert tenant, "a result is stored within its job's tenant"
         self.log.append("store")
         return True
 

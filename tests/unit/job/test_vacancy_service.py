@@ -17,6 +17,9 @@ from cveval_job.vacancies.domain import MAX_TEXT_CHARS, StoredVacancy, VacancyDr
 from cveval_job.vacancies.indexing import ReferenceIndexer
 from cveval_job.vacancies.service import VacancyApplication, shipped_default
 from cveval_kit import errors
+from cveval_kit.identity import SUBMITTER, Identity
+
+CALLER = Identity("default", "key:test", frozenset({SUBMITTER}))
 
 
 @dataclass
@@ -29,7 +32,7 @@ class MemoryStore:
         self.clock += timedelta(seconds=1)
         return self.clock
 
-    async def insert(self, vacancy: Vacancy) -> tuple[StoredVacancy, bool]:
+    async def insert(self, vacancy: Vacancy, *, tenant: str, created_by: str) -> tuple[StoredVacancy, bool]:
         if vacancy.id in self.rows:
             return self.rows[vacancy.id], False
         self.rows[vacancy.id] = StoredVacancy(vacancy, self._now())
@@ -43,15 +46,15 @@ class MemoryStore:
         self.chunks.pop(vacancy.id, None)
         return True
 
-    async def get_stored(self, vacancy_id: str) -> StoredVacancy | None:
+    async def get_stored(self, vacancy_id: str, tenant: str | None = None) -> StoredVacancy | None:
         return self.rows.get(vacancy_id)
 
-    async def newest_by_title(self, title: str) -> StoredVacancy | None:
-        page = await self.page(title=title, limit=1, after=None)
+    async def newest_by_title(self, title: str, tenant: str) -> StoredVacancy | None:
+        page = await self.page(tenant=tenant, title=title, limit=1, after=None)
         return page[0] if page else None
 
     async def page(
-        self, *, title: str | None, limit: int, after: tuple[datetime, str] | None
+        self, *, tenant: str, title: str | None, limit: int, after: tuple[datetime, str] | None
     ) -> list[StoredVacancy]:
         rows = sorted(self.rows.values(), key=lambda s: (s.created_at, s.vacancy.id), reverse=True)
         if title:
@@ -98,8 +101,8 @@ def draft(title: str = "Data Engineer", brief: str = "Build a pipeline.") -> Vac
 
 async def test_create_stores_and_embeds_once() -> None:
     app, store, gw = make_app()
-    first, created = await app.create(draft())
-    again, created_again = await app.create(draft(title="data  engineer"))
+    first, created = await app.create(CALLER, draft())
+    again, created_again = await app.create(CALLER, draft(title="data  engineer"))
     assert created and not created_again
     assert again == first
     assert len(gw.calls) == 1
@@ -111,7 +114,7 @@ async def test_create_stores_and_embeds_once() -> None:
 
 async def test_create_succeeds_when_the_gateway_is_down() -> None:
     app, store, _ = make_app(FakeGateway(down=True))
-    stored, created = await app.create(draft())
+    stored, created = await app.create(CALLER, draft())
     assert created and stored.vacancy.id in store.rows
     assert not await store.has_chunks(stored.vacancy.id)
 
@@ -119,7 +122,7 @@ async def test_create_succeeds_when_the_gateway_is_down() -> None:
 async def test_chunks_are_embedded_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(indexing, "EMBED_BATCH", 4)
     app, store, gw = make_app()
-    stored, _ = await app.create(draft())
+    stored, _ = await app.create(CALLER, draft())
     assert len(gw.calls) > 1 and max(gw.calls) <= 4
     assert len(store.chunks[stored.vacancy.id]) == sum(gw.calls)
 
@@ -127,7 +130,7 @@ async def test_chunks_are_embedded_in_batches(monkeypatch: pytest.MonkeyPatch) -
 async def test_batches_from_different_models_are_not_stored(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(indexing, "EMBED_BATCH", 4)
     app, store, gw = make_app(FakeGateway(models=["embed-a", "embed-b"]))
-    stored, _ = await app.create(draft())
+    stored, _ = await app.create(CALLER, draft())
     assert len(gw.calls) == 2
     assert not await store.has_chunks(stored.vacancy.id)
 
@@ -135,53 +138,53 @@ async def test_batches_from_different_models_are_not_stored(monkeypatch: pytest.
 async def test_invalid_vacancy_is_invalid_argument() -> None:
     app, _, _ = make_app()
     with pytest.raises(errors.InvalidArgument) as err:
-        await app.create(VacancyDraft("", "x", "y"))
+        await app.create(CALLER, VacancyDraft("", "x", "y"))
     assert err.value.message == "title: must not be empty" and err.value.code == "INVALID_VACANCY"
 
 
 async def test_newest_with_a_title_wins() -> None:
     app, _, _ = make_app()
-    await app.create(draft(brief="First brief."))
-    second, _ = await app.create(draft(brief="Second brief."))
-    await app.create(draft(title="Other", brief="Third brief."))
-    assert (await app.newest_titled("  DATA engineer ")).id == second.vacancy.id
+    await app.create(CALLER, draft(brief="First brief."))
+    second, _ = await app.create(CALLER, draft(brief="Second brief."))
+    await app.create(CALLER, draft(title="Other", brief="Third brief."))
+    assert (await app.newest_titled("default", "  DATA engineer ")).id == second.vacancy.id
     with pytest.raises(errors.NotFound) as err:
-        await app.newest_titled("Nobody")
+        await app.newest_titled("default", "Nobody")
     assert err.value.code == "VACANCY_NOT_FOUND"
 
 
 async def test_list_pages_newest_first_and_filters_by_title() -> None:
     app, _, _ = make_app()
-    ids = [(await app.create(draft(brief=f"Brief {i}.")))[0].vacancy.id for i in range(5)]
+    ids = [(await app.create(CALLER, draft(brief=f"Brief {i}.")))[0].vacancy.id for i in range(5)]
     seen: list[str] = []
     token = ""
     while True:
-        page, token = await app.list("", 2, token, full=False)
+        page, token = await app.list("default", "", 2, token, full=False)
         assert len(page) <= 2
         seen += [s.vacancy.id for s in page]
         if not token:
             break
     assert seen == ids[::-1]
-    only, _ = await app.list("data engineer", 0, "", full=True)
+    only, _ = await app.list("default", "data engineer", 0, "", full=True)
     assert len(only) == 5
     with pytest.raises(errors.InvalidArgument):
-        await app.list("", 2, "not-a-token", full=False)
+        await app.list("default", "", 2, "not-a-token", full=False)
     with pytest.raises(errors.InvalidArgument):
-        await app.list("", -1, "", full=False)
+        await app.list("default", "", -1, "", full=False)
 
 
 async def test_full_pages_are_capped() -> None:
     app, _, _ = make_app()
     for i in range(12):
-        await app.create(draft(brief=f"Brief {i}."))
-    page, token = await app.list("", 100, "", full=True)
+        await app.create(CALLER, draft(brief=f"Brief {i}."))
+    page, token = await app.list("default", "", 100, "", full=True)
     assert len(page) == 10 and token
 
 
 async def test_get_unknown_is_not_found() -> None:
     app, _, _ = make_app()
     with pytest.raises(errors.NotFound):
-        await app.get("vac-nope")
+        await app.get("default", "vac-nope")
 
 
 async def test_default_is_installed_once_and_replaced_when_the_shipped_content_changes() -> None:
@@ -205,12 +208,12 @@ async def test_default_is_installed_on_demand() -> None:
 
 async def test_adhoc_vacancies_dedup_by_content_and_are_embedded() -> None:
     app, store, gw = make_app()
-    a = await app.adhoc("Data Engineer\nWe need Spark.", "Build a pipeline.", "")
-    b = await app.adhoc("Data Engineer\n\nWe   need Spark.", "Build a  pipeline.", "")
+    a = await app.adhoc(CALLER, "Data Engineer\nWe need Spark.", "Build a pipeline.", "")
+    b = await app.adhoc(CALLER, "Data Engineer\n\nWe   need Spark.", "Build a  pipeline.", "")
     assert a.id == b.id and a.id.startswith("adhoc-")
     assert len(a.version) == 16
     assert len(gw.calls) == 1 and await store.has_chunks(a.id)
-    only_notes = await app.adhoc("", "", "Prefer clean tests.")
+    only_notes = await app.adhoc(CALLER, "", "", "Prefer clean tests.")
     assert only_notes.scoring_notes == "Prefer clean tests."
     assert only_notes.job_description == shipped_default().job_description
 
@@ -218,5 +221,5 @@ async def test_adhoc_vacancies_dedup_by_content_and_are_embedded() -> None:
 async def test_adhoc_oversize_text_is_invalid_argument() -> None:
     app, _, _ = make_app()
     with pytest.raises(errors.InvalidArgument) as err:
-        await app.adhoc("x" * (MAX_TEXT_CHARS + 1), "", "")
+        await app.adhoc(CALLER, "x" * (MAX_TEXT_CHARS + 1), "", "")
     assert "job_description" in err.value.message

@@ -10,7 +10,8 @@ import pytest
 from cveval.job.v1 import vacancy_pb2
 from cveval_job.scoring.rubrics import default_cv_rubric
 from cveval_job.vacancies.servicer import VacancyServicer, draft_from_request, rubric_to_proto
-from tests.unit.job.test_vacancy_service import make_app
+from cveval_kit import identity
+from tests.unit.job.test_vacancy_service import CALLER, make_app
 
 CONTEXT = cast(grpc.aio.ServicerContext, None)  # the servicer never touches it
 LEVELS = [vacancy_pb2.GuideLevel(score=s, description=f"level {s}") for s in range(1, 6)]
@@ -42,6 +43,15 @@ def test_rubric_to_proto_orders_levels() -> None:
     assert not rubric_to_proto(default_cv_rubric(), full=False).parameters
 
 
+@pytest.fixture
+def as_caller() -> Any:
+    """The identity the service interceptor binds for a public call."""
+    token = identity.bind(CALLER)
+    yield
+    identity.unbind(token)
+
+
+@pytest.mark.usefixtures("as_caller")
 async def test_create_get_and_list_basic_view() -> None:
     app, _, _ = make_app()
     servicer = VacancyServicer(app)
