@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from cveval_kit.settings import Settings
@@ -42,3 +45,9 @@ def create_engine(settings: Settings, application_name: str) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine, timeout_s: float = 2.0) -> None:
+    """Raise unless the database answers a trivial query within `timeout_s`."""
+    async with asyncio.timeout(timeout_s), engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

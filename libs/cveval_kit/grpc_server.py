@@ -34,7 +34,7 @@ class GrpcServer:
         self.service_names = tuple(service_names)
         secret = settings.identity_secret.encode("utf-8")
         self.server = grpc.aio.server(
-            interceptors=[aio_server_interceptor(), ServiceInterceptor(policy, secret)],
+            interceptors=[aio_server_interceptor(), ServiceInterceptor(policy, secret, settings.retry_after_s)],
             options=[
                 ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
                 ("grpc.max_send_message_length", settings.grpc_max_message_bytes),
@@ -59,6 +59,13 @@ class GrpcServer:
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
         log.info("%s listening on %s:%d", self.name, host or self.settings.grpc_host, self.port)
         return self.port
+
+    async def set_serving(self, serving: bool) -> None:
+        """Readiness: NOT_SERVING while a dependency the service cannot work without is out (after a graceful
+        shutdown began, the health servicer ignores this and stays NOT_SERVING)."""
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for service in (*self.service_names, ""):
+            await self.health.set(service, status)
 
     async def stop(self, grace: float | None = None) -> None:
         if self._stopped.is_set():

@@ -39,11 +39,23 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, description="per-file upload limit")
 
     worker_concurrency: int = 4
-    worker_max_deliver: int = 5
-    worker_ack_wait_s: float = 120.0
+    worker_max_deliver: int = Field(default=5, description="evaluation attempts of a job before it ends failed")
+    worker_ack_wait_s: float = Field(default=10.0, description="a silent worker's messages are redelivered after it")
     worker_retry_delay_s: float = 2.0
+    worker_max_retry_delay_s: float = Field(default=30.0, description="cap of the doubling redelivery delay")
     jobs_stream: str = "CVEVAL_JOBS"
     jobs_subject: str = "cveval.jobs.evaluate"
+    dead_letter_stream: str = "CVEVAL_JOBS_DEAD"
+    dead_letter_subject: str = "cveval.dead.jobs.evaluate"
+    reconcile_interval_s: float = Field(default=5.0, description="how often the job service looks for stranded jobs")
+    reconcile_stuck_after_s: float = Field(
+        default=600.0, description="a queued/processing job untouched this long is published again"
+    )
+    reconcile_deadline_s: float = Field(
+        default=86400.0, description="a job still unfinished this long after it was accepted ends failed"
+    )
+    retry_after_s: int = Field(default=5, description="Retry-After (seconds) sent with 503s during an outage")
+    readiness_interval_s: float = Field(default=2.0, description="how often readiness re-checks the database")
     events_subject_prefix: str = "cveval.events.jobs"
     worker_durable: str = "evaluation-worker"
 

@@ -68,3 +68,8 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
     ) -> job_pb2.ListJobsResponse:
         jobs, token = await self.app.list(request.status, request.page_size, request.page_token)
         return job_pb2.ListJobsResponse(jobs=[job_to_proto(j) for j in jobs], next_page_token=token)
+
+    async def ReplayJob(
+        self, request: job_pb2.ReplayJobRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.ReplayJobResponse:
+        return job_pb2.ReplayJobResponse(job=job_to_proto(await self.app.replay(request.id)))

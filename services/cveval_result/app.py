@@ -8,6 +8,7 @@ from cveval_kit.db import create_engine, session_factory
 from cveval_kit.grpc_clients import channel, close_channels
 from cveval_kit.grpc_server import GrpcServer, serve_until_signalled
 from cveval_kit.metrics import start_metrics_server
+from cveval_kit.readiness import watch_database
 from cveval_kit.runtime import Running
 from cveval_kit.settings import Settings
 from cveval_result.adapters.events import NatsStatusEvents
@@ -29,7 +30,8 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     )
     server = GrpcServer("result", settings, [SERVICE_NAME])
     await server.start(lambda s: result_pb2_grpc.add_ResultServiceServicer_to_server(ResultServicer(app), s), port=port)
-    return Running(server=server, cleanups=[nc.drain, close_channels, engine.dispose])
+    stop_readiness = watch_database(server, engine, settings.readiness_interval_s)
+    return Running(server=server, cleanups=[stop_readiness, nc.drain, close_channels, engine.dispose])
 
 
 async def serve(settings: Settings) -> None:

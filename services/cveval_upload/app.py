@@ -6,6 +6,7 @@ from cveval.upload.v1 import upload_pb2, upload_pb2_grpc
 from cveval_kit.db import create_engine, session_factory
 from cveval_kit.grpc_server import GrpcServer, serve_until_signalled
 from cveval_kit.metrics import start_metrics_server
+from cveval_kit.readiness import watch_database
 from cveval_kit.runtime import Running
 from cveval_kit.settings import Settings
 from cveval_upload.adapters.repository import DocumentRepository
@@ -22,7 +23,8 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     await server.start(
         lambda s: upload_pb2_grpc.add_UploadServiceServicer_to_server(UploadServicer(service), s), port=port
     )
-    return Running(server=server, cleanups=[engine.dispose])
+    stop_readiness = watch_database(server, engine, settings.readiness_interval_s)
+    return Running(server=server, cleanups=[stop_readiness, engine.dispose])
 
 
 async def serve(settings: Settings) -> None:

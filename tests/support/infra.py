@@ -102,4 +102,6 @@ def unique_names() -> dict[str, str]:
         "jobs_subject": f"cveval.test.{tag}.jobs.evaluate",
         "events_subject_prefix": f"cveval.test.{tag}.events.jobs",
         "worker_durable": f"worker-{tag}",
+        "dead_letter_stream": f"CVEVAL_TEST_DEAD_{tag}",
+        "dead_letter_subject": f"cveval.test.{tag}.dead.jobs.evaluate",
     }

@@ -18,11 +18,16 @@ class JetStreamJobQueue:
         self.settings = settings
 
     async def ensure_stream(self) -> None:
-        await jetstream.ensure_stream(self.js, self.settings.jobs_stream, [self.settings.jobs_subject])
+        s = self.settings
+        await jetstream.ensure_stream(self.js, s.jobs_stream, [s.jobs_subject])
+        await jetstream.ensure_dead_letter_stream(self.js, s.dead_letter_stream, s.dead_letter_subject)
 
-    async def publish(self, job_id: str) -> None:
+    async def publish(self, job_id: str, republish: str = "") -> None:
+        """`republish` names a deliberate second publish (the reconciler's, a replay's): it makes a new
+        `Nats-Msg-Id`, which JetStream's duplicate window would otherwise drop."""
         payload = json.dumps({"job_id": job_id}).encode()
-        await jetstream.publish(self.js, self.settings.jobs_subject, payload, msg_id=f"evaluate-{job_id}")
+        msg_id = f"evaluate-{job_id}" + (f"-{republish}" if republish else "")
+        await jetstream.publish(self.js, self.settings.jobs_subject, payload, msg_id=msg_id)
 
 
 class StatusEvents:
