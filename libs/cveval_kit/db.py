@@ -37,7 +37,12 @@ def create_engine(settings: Settings, application_name: str) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout_s,
         pool_pre_ping=True,
         pool_recycle=3600,
-        connect_args={"server_settings": {"application_name": application_name}},
+        # asyncpg waits 60 s for a connection by default: during a database outage that holds pool slots long
+        # enough to starve every call after the database is back.
+        connect_args={
+            "server_settings": {"application_name": application_name},
+            "timeout": settings.db_connect_timeout_s,
+        },
     )
     SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
     return engine

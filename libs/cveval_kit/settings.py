@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 5
     db_pool_timeout_s: float = 10.0
+    db_connect_timeout_s: float = Field(default=5.0, description="give up opening a database connection after it")
 
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
