@@ -26,6 +26,7 @@ from cveval_kit import jetstream
 from cveval_kit.db import create_engine, session_factory
 from cveval_kit.grpc_clients import channel, close_channels
 from cveval_kit.grpc_server import GrpcServer, serve_until_signalled
+from cveval_kit.identity import ADMIN
 from cveval_kit.metrics import start_metrics_server
 from cveval_kit.readiness import watch_database
 from cveval_kit.runtime import Running
@@ -36,6 +37,9 @@ SERVICE_NAMES: Final = (
     job_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
     vacancy_pb2.DESCRIPTOR.services_by_name["VacancyService"].full_name,
 )
+# Public methods that need a verified caller (kit interceptor); the rest of the job service's policy comes with
+# tenancy. Replaying a failed job is an operator's act: admin only.
+ACCESS_POLICY: Final = {f"/{SERVICE_NAMES[0]}/ReplayJob": frozenset({ADMIN})}
 # Embedding a vacancy's reference chunks happens inside CreateVacancy / Evaluate: bound it well below Envoy's 30 s
 # route timeout; on a timeout the vacancy is still created and the worker embeds lazily.
 REFERENCE_EMBED_TIMEOUT_S: Final = 15.0
@@ -79,7 +83,7 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     app = JobApplication(job_store, vacancies, UploadClient(channel(settings.upload_addr)), queue)
     await vacancies.install_default()
     reconciler = Reconciler(job_store, queue, reconcile_policy(settings))
-    server = GrpcServer("job", settings, SERVICE_NAMES)
+    server = GrpcServer("job", settings, SERVICE_NAMES, policy=ACCESS_POLICY)
 
     def register(s: grpc.aio.Server) -> None:
         job_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(app), s)

@@ -30,7 +30,22 @@ class Row:
     fault: str
     tally: Tally
     outcome: Outcome
-    recovery_s: float
+    ended_at: float  # wall clock: the fault's end (the server back, the replacement started)
+
+    @property
+    def backlog_s(self) -> float:
+        """From the fault's end until the last job accepted before it had finished."""
+        before = [i for i, at in self.tally.accepted_at.items() if at <= self.ended_at]
+        done = [self.outcome.finished_at.get(i, float("inf")) for i in before]
+        return max(0.0, max(done, default=self.ended_at) - self.ended_at)
+
+    @property
+    def first_accept_s(self) -> float:
+        """From the fault's end until an evaluation was accepted again (0 when none was turned away)."""
+        if not self.tally.refused:
+            return 0.0
+        after = [at for at in self.tally.accepted_at.values() if at > self.ended_at]
+        return min(after, default=self.ended_at) - self.ended_at
 
 
 async def drill(stack: Stack, name: str, fault: Fault, outage_s: float, rate: float) -> Row:
@@ -41,19 +56,19 @@ async def drill(stack: Stack, name: str, fault: Fault, outage_s: float, rate: fl
         await asyncio.sleep(BEFORE_S)
         print(f"  {name}: injecting", flush=True)
         await asyncio.to_thread(fault, stack, outage_s)
-        ended = time.monotonic()
+        ended = time.time()
         await asyncio.sleep(AFTER_S)
         stop.set()
         await load
         ids = sorted({i for ids in tally.job_ids.values() for i in ids})
-        outcome, settled_at = await settle(client, ids, SETTLE_LIMIT_S)
-    return Row(name, tally, outcome, max(0.0, settled_at - ended))
+        outcome, _ = await settle(client, ids, SETTLE_LIMIT_S)
+    return Row(name, tally, outcome, ended)
 
 
 def report(rows: list[Row], rate: float) -> None:
     print(f"\nfault drill, {rate:g} evaluations/s, retried on 503 after Retry-After with the same Idempotency-Key")
     header = f"{'fault':30} {'sent':>5} {'accepted':>8} {'completed':>9} {'failed':>7} {'lost':>5} {'dup':>4}"
-    print(header + f" {'recovery':>9}  notes")
+    print(header + f" {'backlog':>8} {'accepts':>8}  notes")
     for r in rows:
         dup = sum(len(ids) > 1 for ids in r.tally.job_ids.values())
         failed = sum(r.outcome.failed.values())
@@ -66,10 +81,12 @@ def report(rows: list[Row], rate: float) -> None:
         ]
         print(
             f"{r.fault:30} {r.tally.sent:5} {r.tally.accepted:8} {r.outcome.completed:9} {failed:7}"
-            f" {r.outcome.unfinished:5} {dup:4} {r.recovery_s:8.1f}s  {'; '.join(n for n in notes if n)}"
+            f" {r.outcome.unfinished:5} {dup:4} {r.backlog_s:7.1f}s {r.first_accept_s:7.1f}s"
+            f"  {'; '.join(n for n in notes if n)}"
         )
     print("lost = accepted but not finished within the limit; dup = one request that produced two jobs;")
-    print("recovery = from the fault's end until every accepted job had finished.")
+    print("backlog = from the fault's end until every job accepted before it had finished;")
+    print("accepts = from the fault's end until an evaluation was accepted again (clients wait out Retry-After).")
 
 
 def main() -> int:

@@ -7,6 +7,8 @@ import signal
 import time
 from collections.abc import Callable
 
+import httpx
+
 from cveval_devstack.procs import port_open, wait_until
 from cveval_devstack.stack import Stack
 
@@ -29,11 +31,24 @@ def nats_killed(stack: Stack, outage_s: float) -> None:
     stack.nats.start()  # same port, same JetStream store
 
 
-def worker_killed(stack: Stack, outage_s: float) -> None:
-    """SIGKILL one worker mid-flow; a replacement starts at once (as a supervisor would), the other worker goes on."""
-    stack.processes["worker-0"].send_signal(signal.SIGKILL)
-    stack.processes["worker-0"].wait(10)
-    _restart(stack, "worker-0")
+def workers_killed(stack: Stack, outage_s: float) -> None:
+    """SIGKILL every worker while a job is being evaluated, and start replacements at once (as a supervisor would):
+    the jobs the dead workers held come back only when their ack wait runs out."""
+    wait_until(lambda: _some_job_processing(stack), 60, "a job in processing")
+    workers = [name for name in stack.processes if name.startswith("worker")]
+    for name in workers:
+        stack.processes[name].send_signal(signal.SIGKILL)
+    for name in workers:
+        stack.processes[name].wait(10)
+        _restart(stack, name)
+
+
+def _some_job_processing(stack: Stack) -> bool:
+    try:
+        response = httpx.get(f"{stack.rest_url}/v1/jobs", params={"status": "processing", "page_size": 1}, timeout=5)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200 and bool(response.json().get("jobs"))
 
 
 def gateway_killed(stack: Stack, outage_s: float) -> None:
@@ -58,6 +73,6 @@ def _restart(stack: Stack, name: str) -> None:
 FAULTS: dict[str, tuple[Fault, float]] = {
     "postgres stopped 20 s": (postgres_down, 20.0),
     "nats killed, back after 5 s": (nats_killed, 5.0),
-    "worker SIGKILLed": (worker_killed, 0.0),
+    "workers SIGKILLed mid-job": (workers_killed, 0.0),
     "ai-gateway killed 10 s": (gateway_killed, 10.0),
 }

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import httpx
 
@@ -21,6 +22,7 @@ class Tally:
     refused: Counter[int] = field(default_factory=Counter)  # HTTP status of attempts that were turned away
     given_up: int = 0
     job_ids: dict[str, set[str]] = field(default_factory=dict)  # idempotency key → job ids it produced
+    accepted_at: dict[str, float] = field(default_factory=dict)  # job id → wall-clock time it was accepted
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Outcome:
     failed: Counter[str]
     unfinished: int
     rerun: int  # completed jobs that were started more than once (a crash or an outage interrupted them)
+    finished_at: dict[str, float]  # job id → wall-clock time it reached its final status
 
 
 async def upload_pair(client: httpx.AsyncClient, cv: bytes, project: bytes) -> tuple[str, str]:
@@ -55,7 +58,9 @@ async def evaluate(client: httpx.AsyncClient, pair: tuple[str, str], tally: Tall
             tally.refused[0] += 1
         else:
             if response.status_code == 200:
-                ids.add(str(response.json()["id"]))
+                job_id = str(response.json()["id"])
+                ids.add(job_id)
+                tally.accepted_at.setdefault(job_id, time.time())
                 tally.accepted += 1
                 return
             tally.refused[response.status_code] += 1
@@ -104,7 +109,10 @@ async def settle(client: httpx.AsyncClient, ids: list[str], limit_s: float) -> t
     settled_at = time.monotonic()
     failed: Counter[str] = Counter()
     completed = rerun = 0
-    for state in states.values():
+    finished_at: dict[str, float] = {}
+    for job_id, state in states.items():
+        if state["status"] in ("completed", "failed"):
+            finished_at[job_id] = datetime.fromisoformat(str(state["updated_at"])).timestamp()
         if state["status"] == "completed":
             completed += 1
             rerun += int(str(state.get("attempts", 1))) > 1
@@ -112,4 +120,4 @@ async def settle(client: httpx.AsyncClient, ids: list[str], limit_s: float) -> t
             error = state.get("error") or {}
             failed[str(error.get("code", "?")) if isinstance(error, dict) else "?"] += 1
     unfinished = len(ids) - completed - sum(failed.values())
-    return Outcome(completed, failed, unfinished, rerun), settled_at
+    return Outcome(completed, failed, unfinished, rerun, finished_at), settled_at

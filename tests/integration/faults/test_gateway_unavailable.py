@@ -18,8 +18,10 @@ from cveval_job.adapters.job_repository import JobRepository
 from cveval_job.adapters.tables import jobs as jobs_table
 from cveval_kit import jetstream
 from cveval_kit.db import create_engine, session_factory
+from cveval_kit.identity import ADMIN, REVIEWER, SUBMITTER
 from tests.integration.test_pipeline import uploaded_pair
 from tests.support.faults import wait_jobs
+from tests.support.identity import TEST_IDENTITY_SECRET, caller
 from tests.support.infra import Infra
 from tests.support.mesh import Mesh, mesh_settings, start_mesh
 
@@ -28,7 +30,13 @@ JOBS = 4
 
 
 async def _without_gateway(infra: Infra, database_url: str, **overrides: object) -> AsyncIterator[Mesh]:
-    settings = mesh_settings(database_url, infra.nats_url, gateway_addr=f"127.0.0.1:{free_port()}", **overrides)
+    settings = mesh_settings(
+        database_url,
+        infra.nats_url,
+        gateway_addr=f"127.0.0.1:{free_port()}",
+        identity_secret=TEST_IDENTITY_SECRET,
+        **overrides,
+    )
     mesh = await start_mesh(settings, with_gateway=False)
     try:
         yield mesh
@@ -69,12 +77,21 @@ async def test_jobs_fail_upstream_unavailable_then_a_replay_completes(mesh_witho
     finally:
         await nc.close()
 
+    for metadata, code in (
+        ((), grpc.StatusCode.UNAUTHENTICATED),
+        (caller(roles=(SUBMITTER, REVIEWER)), grpc.StatusCode.PERMISSION_DENIED),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:  # replay is an admin's act
+            await jobs.ReplayJob(job_pb2.ReplayJobRequest(id=ids[0]), metadata=metadata)
+        assert refused.value.code() == code
+
     port = int(mesh.settings.gateway_addr.rsplit(":", 1)[1])
     mesh.running.append(await gateway_app.start(mesh.settings, port=port))
-    replayed = (await jobs.ReplayJob(job_pb2.ReplayJobRequest(id=ids[0]))).job
+    admin = caller(roles=(ADMIN,))
+    replayed = (await jobs.ReplayJob(job_pb2.ReplayJobRequest(id=ids[0]), metadata=admin)).job
     assert replayed.status == "queued" and replayed.attempts == 0 and not replayed.error.code
     with pytest.raises(grpc.aio.AioRpcError) as raised:  # only a failed job can be replayed
-        await jobs.ReplayJob(job_pb2.ReplayJobRequest(id=ids[0]))
+        await jobs.ReplayJob(job_pb2.ReplayJobRequest(id=ids[0]), metadata=admin)
     assert raised.value.code() == grpc.StatusCode.ALREADY_EXISTS
     job = (await wait_jobs(mesh, [ids[0]], limit_s=60))[ids[0]]
     assert job.status == "completed", job.error

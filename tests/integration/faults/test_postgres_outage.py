@@ -17,6 +17,7 @@ from cveval.job.v1 import job_pb2
 from cveval_devstack.postgres import EmbeddedPostgres
 from cveval_job.worker import app as worker_app
 from cveval_kit.errors import RETRY_AFTER_METADATA_KEY
+from cveval_kit.grpc_server import READINESS_SERVICE
 from tests.integration.test_pipeline import uploaded_pair
 from tests.support.faults import private_dir, private_postgres, restart_postgres, wait_jobs
 from tests.support.infra import Infra
@@ -57,7 +58,9 @@ async def _pg_mesh(infra: Infra, data_dir: Path) -> AsyncIterator[tuple[Mesh, Em
 async def serving(mesh: Mesh) -> int:
     channel = grpc.aio.insecure_channel(mesh.settings.job_addr)
     try:
-        reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
+        reply = await health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=READINESS_SERVICE), timeout=2
+        )
         return int(reply.status)
     except grpc.aio.AioRpcError:
         return -1

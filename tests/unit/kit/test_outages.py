@@ -14,7 +14,7 @@ from sqlalchemy import exc as sa_exc
 
 from cveval_kit import errors
 from cveval_kit.errors import ERROR_CODE_METADATA_KEY, RETRY_AFTER_METADATA_KEY
-from cveval_kit.grpc_server import GrpcServer
+from cveval_kit.grpc_server import READINESS_SERVICE, GrpcServer
 from cveval_kit.outages import as_unavailable, is_outage
 from cveval_kit.readiness import follow_dependencies
 from cveval_kit.settings import Settings
@@ -102,8 +102,8 @@ async def test_readiness_follows_a_probe(server: tuple[GrpcServer, dict[str, obj
         if not up.is_set():
             raise ConnectionRefusedError(111, "refused")
 
-    async def status() -> int:
-        reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=SERVICE))
+    async def status(service: str = READINESS_SERVICE) -> int:
+        reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service))
         return int(reply.status)
 
     async def becomes(expected: int) -> None:
@@ -116,6 +116,8 @@ async def test_readiness_follows_a_probe(server: tuple[GrpcServer, dict[str, obj
         await asyncio.wait_for(becomes(health_pb2.HealthCheckResponse.SERVING), 5)
         up.clear()
         await asyncio.wait_for(becomes(health_pb2.HealthCheckResponse.NOT_SERVING), 5)
+        assert await status(SERVICE) == health_pb2.HealthCheckResponse.NOT_SERVING
+        assert await status("") == health_pb2.HealthCheckResponse.SERVING  # liveness: the process itself is fine
         up.set()
         await asyncio.wait_for(becomes(health_pb2.HealthCheckResponse.SERVING), 5)
     finally:
