@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Final
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Read by the ai-gateway (cveval_gateway/providers/config.py) as a raw variable, not a setting: it holds a file path
@@ -88,6 +88,18 @@ class Settings(BaseSettings):
         if scorer not in SCORERS:
             raise ValueError(f"CVEVAL_SCORER must be one of {', '.join(SCORERS)}, got {value!r}")
         return scorer
+
+    @model_validator(mode="after")
+    def _stuck_means_stuck(self) -> Settings:
+        # A job waiting out a redelivery delay, or held by a worker that just died, is not stranded: republishing it
+        # would only evaluate it twice, and trip the worker's crash-loop guard (decision 0003).
+        floor = self.worker_max_retry_delay_s + self.worker_ack_wait_s
+        if self.reconcile_stuck_after_s <= floor:
+            raise ValueError(
+                f"CVEVAL_RECONCILE_STUCK_AFTER_S ({self.reconcile_stuck_after_s:g}) must exceed "
+                f"CVEVAL_WORKER_MAX_RETRY_DELAY_S + CVEVAL_WORKER_ACK_WAIT_S ({floor:g})"
+            )
+        return self
 
     def resolved_scorer(self, environ: Mapping[str, str]) -> str:
         """offline or llm. In Kubernetes the worker and the gateway are separate processes, so "auto" can only

@@ -57,7 +57,12 @@ async def mesh_quick_reconciler(infra: Infra, database_url: str) -> AsyncIterato
     # stuck_after far below its default, but still above every redelivery delay (a job waiting out a retry delay
     # is not stranded).
     async for mesh in _without_gateway(
-        infra, database_url, reconcile_interval_s=0.3, reconcile_stuck_after_s=2.0, worker_max_retry_delay_s=0.5
+        infra,
+        database_url,
+        reconcile_interval_s=0.3,
+        reconcile_stuck_after_s=2.0,
+        worker_max_retry_delay_s=0.5,
+        worker_ack_wait_s=1.0,
     ):
         yield mesh
 

@@ -122,3 +122,9 @@ async def test_readiness_follows_a_probe(server: tuple[GrpcServer, dict[str, obj
         await asyncio.wait_for(becomes(health_pb2.HealthCheckResponse.SERVING), 5)
     finally:
         task.cancel()
+
+
+def test_a_stuck_job_deadline_below_the_redelivery_delays_is_refused() -> None:
+    with pytest.raises(ValueError, match="RECONCILE_STUCK_AFTER_S"):
+        Settings(reconcile_stuck_after_s=20, worker_max_retry_delay_s=30, worker_ack_wait_s=10)
+    assert Settings().reconcile_stuck_after_s > Settings().worker_max_retry_delay_s + Settings().worker_ack_wait_s
