@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 GEN_STAMP := gen/.stamp
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench bench-quick bench-rest bench-auth quality clean
+.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench bench-quick bench-rest bench-auth quality faults clean
 
 run: setup gen
 	$(PY) -m cveval_devstack
@@ -65,6 +65,10 @@ bench-auth: setup gen
 # The scoring quality report: corpus ranking, format invariance, repeatability, project levels, injection.
 quality: setup
 	$(PY) -m tools.quality
+
+# The fault drill on a make-run stack: per fault, sent / accepted / completed / lost / duplicated and recovery time.
+faults: setup gen
+	$(PY) -m tools.faults
 
 clean:
 	rm -rf gen build .mypy_cache .pytest_cache .ruff_cache

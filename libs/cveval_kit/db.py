@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from cveval_kit.settings import Settings
@@ -34,7 +37,12 @@ def create_engine(settings: Settings, application_name: str) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout_s,
         pool_pre_ping=True,
         pool_recycle=3600,
-        connect_args={"server_settings": {"application_name": application_name}},
+        # asyncpg waits 60 s for a connection by default: during a database outage that holds pool slots long
+        # enough to starve every call after the database is back.
+        connect_args={
+            "server_settings": {"application_name": application_name},
+            "timeout": settings.db_connect_timeout_s,
+        },
     )
     SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
     return engine
@@ -42,3 +50,9 @@ def create_engine(settings: Settings, application_name: str) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine, timeout_s: float = 2.0) -> None:
+    """Raise unless the database answers a trivial query within `timeout_s`."""
+    async with asyncio.timeout(timeout_s), engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

@@ -11,6 +11,8 @@ import grpc
 # Trailing metadata read by Envoy's Lua filter to show HTTP codes gRPC has no status for (413, 415).
 HTTP_STATUS_METADATA_KEY = "x-cveval-http-status"
 ERROR_CODE_METADATA_KEY = "x-cveval-error-code"
+# Trailing metadata of an UNAVAILABLE status: Envoy's transcoder passes it on as the HTTP `Retry-After` header.
+RETRY_AFTER_METADATA_KEY = "retry-after"
 
 
 class ServiceError(Exception):
@@ -68,8 +70,15 @@ class RateLimited(ServiceError):
 
 
 class Unavailable(ServiceError):
+    """A dependency is out (database, NATS, another service): the caller should retry after `retry_after_s`
+    seconds (None: the server's configured default)."""
+
     status = grpc.StatusCode.UNAVAILABLE
     code = "UNAVAILABLE"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after_s: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_s = retry_after_s
 
 
 class DeadlineExceeded(ServiceError):

@@ -13,6 +13,10 @@ _CHANNEL_OPTIONS = (
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_permit_without_calls", 0),
     ("grpc.enable_retries", 1),
+    # A peer that is back (a restarted service) is reached within ~2 s; gRPC's default backoff grows to 120 s, so a
+    # short outage could otherwise keep callers failing for minutes after it ended.
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 2_000),
 )
 
 

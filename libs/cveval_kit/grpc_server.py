@@ -22,6 +22,9 @@ from cveval_kit.settings import Settings
 log = logging.getLogger(__name__)
 
 Register = Callable[[grpc.aio.Server], None]
+# The health service name that reports readiness (dependencies reachable). The overall status ("") reports liveness
+# only: a liveness probe on it must not restart a healthy process because its database is out.
+READINESS_SERVICE = "readiness"
 Cleanup = Callable[[], Awaitable[None]]
 
 
@@ -34,7 +37,7 @@ class GrpcServer:
         self.service_names = tuple(service_names)
         secret = settings.identity_secret.encode("utf-8")
         self.server = grpc.aio.server(
-            interceptors=[aio_server_interceptor(), ServiceInterceptor(policy, secret)],
+            interceptors=[aio_server_interceptor(), ServiceInterceptor(policy, secret, settings.retry_after_s)],
             options=[
                 ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
                 ("grpc.max_send_message_length", settings.grpc_max_message_bytes),
@@ -55,10 +58,18 @@ class GrpcServer:
         if self.port == 0:
             raise RuntimeError(f"{self.name}: cannot bind {address}")
         await self.server.start()
-        for service in (*self.service_names, ""):
+        for service in (*self.service_names, READINESS_SERVICE, ""):
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
         log.info("%s listening on %s:%d", self.name, host or self.settings.grpc_host, self.port)
         return self.port
+
+    async def set_serving(self, serving: bool) -> None:
+        """Readiness: the service names and READINESS_SERVICE are NOT_SERVING while a dependency the service cannot
+        work without is out; "" stays SERVING (liveness). After a graceful shutdown began, the health servicer
+        ignores this and everything stays NOT_SERVING."""
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for service in (*self.service_names, READINESS_SERVICE):
+            await self.health.set(service, status)
 
     async def stop(self, grace: float | None = None) -> None:
         if self._stopped.is_set():

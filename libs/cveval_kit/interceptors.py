@@ -23,7 +23,14 @@ import grpc
 from prometheus_client import Counter, Gauge, Histogram
 
 from cveval_kit import identity
-from cveval_kit.errors import ERROR_CODE_METADATA_KEY, HTTP_STATUS_METADATA_KEY, ServiceError
+from cveval_kit.errors import (
+    ERROR_CODE_METADATA_KEY,
+    HTTP_STATUS_METADATA_KEY,
+    RETRY_AFTER_METADATA_KEY,
+    ServiceError,
+    Unavailable,
+)
+from cveval_kit.outages import as_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +74,11 @@ class _MethodMetrics:
     in_flight: Any
     by_code: dict[str, Any]
     access: _Access | None = None
+    retry_after_s: int = 5
 
     @classmethod
-    def of(cls, method: str, access: _Access | None = None) -> _MethodMetrics:
-        return cls(method, GRPC_LATENCY.labels(method), GRPC_IN_FLIGHT.labels(method), {}, access)
+    def of(cls, method: str, access: _Access | None = None, retry_after_s: int = 5) -> _MethodMetrics:
+        return cls(method, GRPC_LATENCY.labels(method), GRPC_IN_FLIGHT.labels(method), {}, access, retry_after_s)
 
     def done(self, context: grpc.aio.ServicerContext, started: float) -> None:
         self.in_flight.dec()
@@ -86,10 +94,13 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
     """Checks the caller of public methods, maps ServiceError to gRPC statuses (never leaking other exceptions)
     and records call metrics."""
 
-    def __init__(self, policy: AccessPolicy | None = None, identity_secret: bytes = b"") -> None:
+    def __init__(
+        self, policy: AccessPolicy | None = None, identity_secret: bytes = b"", retry_after_s: int = 5
+    ) -> None:
         self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
         self._policy = dict(policy or {})
         self._secret = identity_secret
+        self._retry_after_s = retry_after_s
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -103,7 +114,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             return cached[1]
         roles = self._policy.get(method)
         access = None if roles is None else _Access(self._secret, roles)
-        wrapped = _wrap(handler, _MethodMetrics.of(method, access))
+        wrapped = _wrap(handler, _MethodMetrics.of(method, access, self._retry_after_s))
         self._wrapped[method] = (handler, wrapped)
         return wrapped
 
@@ -131,7 +142,7 @@ def _unary(behavior: Behavior, metrics: _MethodMetrics) -> Behavior:
         except Exception as exc:
             if isinstance(exc, grpc.aio.AbortError):
                 raise
-            await _abort_with(exc, context, metrics.method)
+            await _abort_with(exc, context, metrics)
         finally:
             if bound is not None:
                 identity.unbind(bound)
@@ -153,7 +164,7 @@ def _stream(behavior: Behavior, metrics: _MethodMetrics) -> Behavior:
         except Exception as exc:
             if isinstance(exc, grpc.aio.AbortError):
                 raise
-            await _abort_with(exc, context, metrics.method)
+            await _abort_with(exc, context, metrics)
         finally:
             if bound is not None:
                 identity.unbind(bound)
@@ -162,15 +173,24 @@ def _stream(behavior: Behavior, metrics: _MethodMetrics) -> Behavior:
     return wrapper
 
 
-async def _abort_with(exc: BaseException, context: grpc.aio.ServicerContext, method: str) -> None:
+async def _abort_with(exc: BaseException, context: grpc.aio.ServicerContext, metrics: _MethodMetrics) -> None:
+    if not isinstance(exc, ServiceError):
+        # A database or NATS outage is not a bug: the caller gets 503 and when to come back, not 500.
+        outage = as_unavailable(exc)
+        if outage is not None:
+            log.warning("%s: dependency unavailable: %s", metrics.method, type(exc).__name__)
+            exc = outage
     if isinstance(exc, ServiceError):
         metadata: list[tuple[str, str]] = [(ERROR_CODE_METADATA_KEY, exc.code)]
         if exc.http_status is not None:
             metadata.append((HTTP_STATUS_METADATA_KEY, str(exc.http_status)))
+        if isinstance(exc, Unavailable):
+            retry_after = exc.retry_after_s if exc.retry_after_s is not None else metrics.retry_after_s
+            metadata.append((RETRY_AFTER_METADATA_KEY, str(retry_after)))
         context.set_trailing_metadata(tuple(metadata))
         await context.abort(exc.status, exc.message)
     # Anything else is a bug: log it whole here, show the caller nothing of it.
-    log.error("unhandled error in %s", method, exc_info=exc)
+    log.error("unhandled error in %s", metrics.method, exc_info=exc)
     await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
 

@@ -60,6 +60,23 @@ async def ensure_stream(js: JetStreamContext, name: str, subjects: list[str]) ->
         await js.add_stream(config)
 
 
+async def ensure_dead_letter_stream(js: JetStreamContext, name: str, subject: str) -> None:
+    """Where terminally failed messages are kept for inspection: limits retention (nothing consumes them away),
+    kept for two weeks, bounded in count so a poison flood cannot fill the disk."""
+    config = StreamConfig(
+        name=name,
+        subjects=[subject],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=14 * 24 * 3600.0,
+        max_msgs=100_000,
+    )
+    try:
+        await js.stream_info(name)
+    except NotFoundError:
+        await js.add_stream(config)
+
+
 async def publish(js: JetStreamContext, subject: str, payload: bytes, msg_id: str) -> None:
     """Publish once: `Nats-Msg-Id` lets JetStream drop a re-publish of the same id within its window."""
     with tracer.start_as_current_span(f"publish {subject}", kind=trace.SpanKind.PRODUCER) as span:
@@ -71,17 +88,17 @@ async def publish(js: JetStreamContext, subject: str, payload: bytes, msg_id: st
 
 
 class Disposition(enum.Enum):
-    ACK = "ack"
-    RETRY = "retry"
-    TERM = "term"
+    ACK = "ack"  # done (or nothing to do): remove the message
+    RETRY = "retry"  # redeliver later, with a doubling delay; never turned into TERM by the loop
+    TERM = "term"  # give up on the message: copy it to the dead-letter subject, then remove it
 
 
 @dataclass(frozen=True)
 class Delivery:
     data: bytes
     headers: dict[str, str]
-    attempt: int
-    last_attempt: bool
+    attempt: int  # JetStream's delivery count of this message
+    last_attempt: bool  # attempt >= ConsumerOptions.max_deliver: the handler's budget, not JetStream's
 
 
 Handler = Callable[[Delivery], Awaitable[Disposition]]
@@ -94,13 +111,25 @@ class ConsumerOptions:
     durable: str
     concurrency: int = 4
     max_deliver: int = 5
-    ack_wait_s: float = 120.0
+    ack_wait_s: float = 10.0
     retry_delay_s: float = 2.0
+    max_retry_delay_s: float = 30.0
     fetch_timeout_s: float = 1.0
+    dead_letter_subject: str = ""  # empty: terminated messages are not kept
+
+    def retry_delay(self, attempt: int) -> float:
+        """Doubling from retry_delay_s, capped so a long outage is retried at a steady pace, not abandoned."""
+        return float(min(self.max_retry_delay_s, self.retry_delay_s * (2 ** min(attempt - 1, 30))))
 
 
 class PullConsumer:
-    """Bounded-concurrency loop over one durable pull consumer shared by every worker replica."""
+    """Bounded-concurrency loop over one durable pull consumer shared by every worker replica.
+
+    JetStream itself never gives up on a message (max_deliver -1): a message is only removed when the handler
+    acknowledges or terminates it. The attempt budget is the handler's to apply (Delivery.last_attempt, or its own
+    record), because only it can tell "the job failed" from "the job could not even be looked at": a consumer-level
+    max_deliver would silently strand a message whose handler never got to record an outcome (decision 0003).
+    """
 
     def __init__(self, js: JetStreamContext, options: ConsumerOptions, handler: Handler) -> None:
         self.js = js
@@ -115,11 +144,14 @@ class PullConsumer:
             durable_name=o.durable,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            max_deliver=o.max_deliver,
+            max_deliver=-1,
             ack_wait=o.ack_wait_s,
             max_ack_pending=max(64, o.concurrency * 8),
             filter_subject=o.subject,
         )
+        # Create, or update a consumer an older release made (its max_deliver / ack_wait), before binding to it:
+        # pull_subscribe alone binds to an existing durable without applying the new configuration.
+        await self.js.add_consumer(o.stream, config)
         sub = await self.js.pull_subscribe(o.subject, durable=o.durable, stream=o.stream, config=config)
         log.info("consuming %s as %s (concurrency %d)", o.subject, o.durable, o.concurrency)
         try:
@@ -171,8 +203,6 @@ class PullConsumer:
                     outcome = Disposition.RETRY
                 finally:
                     keepalive.cancel()
-                if outcome is Disposition.RETRY and delivery.last_attempt:
-                    outcome = Disposition.TERM
                 span.set_attribute("messaging.outcome", outcome.value)
             await self._settle(msg, outcome, attempt)
         finally:
@@ -183,7 +213,7 @@ class PullConsumer:
         """Tell JetStream the message is still being worked on, so a long evaluation (an LLM chain can outlast
         ack_wait) is not redelivered to another worker while this one is still at it; a worker that dies stops
         telling, and the message is redelivered after ack_wait as it should be."""
-        interval = max(0.1, self.options.ack_wait_s / 3)
+        interval = max(0.1, self.options.ack_wait_s / 4)
         while True:
             await asyncio.sleep(interval)
             try:
@@ -198,11 +228,30 @@ class PullConsumer:
                 await msg.ack()
             elif outcome is Disposition.RETRY:
                 # Back off exponentially so a struggling dependency is not hammered by redeliveries.
-                await msg.nak(delay=self.options.retry_delay_s * (2 ** (attempt - 1)))
+                await msg.nak(delay=self.options.retry_delay(attempt))
             else:
+                await self._dead_letter(msg, attempt)
                 await msg.term()
         except Exception:
             log.exception("could not settle message (it will be redelivered after ack_wait)")
+
+    async def _dead_letter(self, msg: Msg, attempt: int) -> None:
+        """Keep a copy of a terminated message for inspection and replay (JetStream's own max-deliveries and
+        terminated advisories carry only a sequence number, and a work-queue stream deletes the message itself)."""
+        subject = self.options.dead_letter_subject
+        if not subject:
+            return
+        meta = msg.metadata
+        headers = {k: v for k, v in (msg.headers or {}).items() if k != "Nats-Msg-Id"}
+        headers.update(
+            {
+                "Cveval-Dead-Subject": msg.subject,
+                "Cveval-Dead-Stream-Seq": str(meta.sequence.stream),
+                "Cveval-Dead-Deliveries": str(attempt),
+                "Cveval-Dead-At": str(_now()),
+            }
+        )
+        await self.js.publish(subject, msg.data, headers=headers)
 
 
 def _now() -> float:

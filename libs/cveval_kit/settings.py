@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Final
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Read by the ai-gateway (cveval_gateway/providers/config.py) as a raw variable, not a setting: it holds a file path
@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 5
     db_pool_timeout_s: float = 10.0
+    db_connect_timeout_s: float = Field(default=5.0, description="give up opening a database connection after it")
 
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
@@ -39,11 +40,23 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, description="per-file upload limit")
 
     worker_concurrency: int = 4
-    worker_max_deliver: int = 5
-    worker_ack_wait_s: float = 120.0
+    worker_max_deliver: int = Field(default=5, description="evaluation attempts of a job before it ends failed")
+    worker_ack_wait_s: float = Field(default=10.0, description="a silent worker's messages are redelivered after it")
     worker_retry_delay_s: float = 2.0
+    worker_max_retry_delay_s: float = Field(default=30.0, description="cap of the doubling redelivery delay")
     jobs_stream: str = "CVEVAL_JOBS"
     jobs_subject: str = "cveval.jobs.evaluate"
+    dead_letter_stream: str = "CVEVAL_JOBS_DEAD"
+    dead_letter_subject: str = "cveval.dead.jobs.evaluate"
+    reconcile_interval_s: float = Field(default=5.0, description="how often the job service looks for stranded jobs")
+    reconcile_stuck_after_s: float = Field(
+        default=600.0, description="a queued/processing job untouched this long is published again"
+    )
+    reconcile_deadline_s: float = Field(
+        default=86400.0, description="a job still unfinished this long after it was accepted ends failed"
+    )
+    retry_after_s: int = Field(default=5, description="Retry-After (seconds) sent with 503s during an outage")
+    readiness_interval_s: float = Field(default=2.0, description="how often readiness re-checks the database")
     events_subject_prefix: str = "cveval.events.jobs"
     worker_durable: str = "evaluation-worker"
     audit_stream: str = "CVEVAL_AUDIT"
@@ -79,6 +92,18 @@ class Settings(BaseSettings):
         if scorer not in SCORERS:
             raise ValueError(f"CVEVAL_SCORER must be one of {', '.join(SCORERS)}, got {value!r}")
         return scorer
+
+    @model_validator(mode="after")
+    def _stuck_means_stuck(self) -> Settings:
+        # A job waiting out a redelivery delay, or held by a worker that just died, is not stranded: republishing it
+        # would only evaluate it twice, and trip the worker's crash-loop guard (decision 0003).
+        floor = self.worker_max_retry_delay_s + self.worker_ack_wait_s
+        if self.reconcile_stuck_after_s <= floor:
+            raise ValueError(
+                f"CVEVAL_RECONCILE_STUCK_AFTER_S ({self.reconcile_stuck_after_s:g}) must exceed "
+                f"CVEVAL_WORKER_MAX_RETRY_DELAY_S + CVEVAL_WORKER_ACK_WAIT_S ({floor:g})"
+            )
+        return self
 
     def resolved_scorer(self, environ: Mapping[str, str]) -> str:
         """offline or llm. In Kubernetes the worker and the gateway are separate processes, so "auto" can only

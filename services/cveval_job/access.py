@@ -22,6 +22,8 @@ POLICY: Final[AccessPolicy] = {
     f"/{_JOBS}/GetJob": _ANYONE,
     f"/{_JOBS}/ListJobs": _ANYONE,
     f"/{_JOBS}/DeleteCandidate": _ADMINS,
+    # Replaying a failed job is an operator's act.
+    f"/{_JOBS}/ReplayJob": _ADMINS,
     f"/{_VACANCIES}/CreateVacancy": frozenset({SUBMITTER}),
     f"/{_VACANCIES}/GetVacancy": _ANYONE,
     f"/{_VACANCIES}/ListVacancies": _ANYONE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import Final
 
 import grpc
@@ -21,6 +22,7 @@ from cveval_job.adapters.vacancy_repository import VacancyRepository
 from cveval_job.protection.background import audit_subscription, purge_periodically, record_audit_feed
 from cveval_job.protection.service import DataProtection
 from cveval_job.protection.servicer import AdminServicer
+from cveval_job.reconciler import ReconcilePolicy, Reconciler
 from cveval_job.service import JobApplication
 from cveval_job.servicer import JobServicer
 from cveval_job.vacancies.indexing import ReferenceIndexer
@@ -32,6 +34,7 @@ from cveval_kit.db import create_engine, session_factory
 from cveval_kit.grpc_clients import channel, close_channels
 from cveval_kit.grpc_server import GrpcServer, serve_until_signalled
 from cveval_kit.metrics import start_metrics_server
+from cveval_kit.readiness import watch_database
 from cveval_kit.runtime import Running
 from cveval_kit.settings import Settings
 
@@ -41,7 +44,6 @@ SERVICE_NAMES: Final = (
     vacancy_pb2.DESCRIPTOR.services_by_name["VacancyService"].full_name,
     admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
 )
-RELAY_INTERVAL_S: Final = 5.0
 # Embedding a vacancy's reference chunks happens inside CreateVacancy / Evaluate: bound it well below Envoy's 30 s
 # route timeout; on a timeout the vacancy is still created and the worker embeds lazily.
 REFERENCE_EMBED_TIMEOUT_S: Final = 15.0
@@ -49,15 +51,11 @@ REFERENCE_EMBED_TIMEOUT_S: Final = 15.0
 DEFAULT_INDEX_DELAYS_S: Final = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0)
 
 
-async def _relay(app: JobApplication) -> None:
-    while True:
-        await asyncio.sleep(RELAY_INTERVAL_S)
-        try:
-            count = await app.republish_pending()
-            if count:
-                log.info("relay published %d pending jobs", count)
-        except Exception:
-            log.warning("outbox relay pass failed", exc_info=True)
+def reconcile_policy(settings: Settings) -> ReconcilePolicy:
+    return ReconcilePolicy(
+        stuck_after=timedelta(seconds=settings.reconcile_stuck_after_s),
+        deadline=timedelta(seconds=settings.reconcile_deadline_s),
+    )
 
 
 async def _index_default(vacancies: VacancyApplication) -> None:
@@ -86,19 +84,15 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     gateway = GatewayClient(channel(settings.gateway_addr), timeout_s=REFERENCE_EMBED_TIMEOUT_S)
     vacancies = VacancyApplication(vacancy_store, ReferenceIndexer(gateway, vacancy_store))
     uploads = UploadClient(channel(settings.upload_addr))
-    app = JobApplication(JobRepository(sessions), vacancies, uploads, queue)
+    job_store = JobRepository(sessions)
+    app = JobApplication(job_store, vacancies, uploads, queue)
     trail = JetStreamAuditTrail(nc, settings.audit_stream, settings.audit_subject_prefix, "job")
     await trail.ensure()
     protection_store = ProtectionRepository(sessions)
     protection = DataProtection(protection_store, uploads, ResultClient(channel(settings.result_addr)), queue, trail)
     await vacancies.install_default()
     audit_feed = await audit_subscription(nc, settings)
-    tasks = [
-        asyncio.create_task(_relay(app)),
-        asyncio.create_task(_index_default(vacancies)),
-        asyncio.create_task(record_audit_feed(audit_feed, protection_store)),
-        asyncio.create_task(purge_periodically(engine, protection, settings.retention_purge_interval_s)),
-    ]
+    reconciler = Reconciler(job_store, queue, reconcile_policy(settings))
     server = GrpcServer("job", settings, SERVICE_NAMES, policy=POLICY)
 
     def register(s: grpc.aio.Server) -> None:
@@ -107,6 +101,13 @@ async def start(settings: Settings, port: int | None = None) -> Running:
         admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(protection), s)
 
     await server.start(register, port=port)
+    tasks = [
+        asyncio.create_task(reconciler.run_forever(settings.reconcile_interval_s)),
+        asyncio.create_task(_index_default(vacancies)),
+        asyncio.create_task(record_audit_feed(audit_feed, protection_store)),
+        asyncio.create_task(purge_periodically(engine, protection, settings.retention_purge_interval_s)),
+    ]
+    stop_readiness = watch_database(server, engine, settings.readiness_interval_s)
 
     async def stop_tasks() -> None:
         for task in tasks:
@@ -118,7 +119,9 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     async def close_own_channels() -> None:
         await close_channels(settings.upload_addr, settings.gateway_addr, settings.result_addr)
 
-    return Running(server=server, cleanups=[stop_tasks, nc.drain, close_own_channels, engine.dispose])
+    return Running(
+        server=server, cleanups=[stop_readiness, stop_tasks, nc.drain, close_own_channels, engine.dispose]
+    )
 
 
 async def serve(settings: Settings) -> None:

@@ -11,5 +11,6 @@ class DocumentCatalog(Protocol):
 
 
 class JobQueue(Protocol):
-    async def publish(self, job_id: str, tenant: str) -> None:
-        """Queue the job for the workers (at most once per job id within the de-duplication window)."""
+    async def publish(self, job_id: str, tenant: str, republish: str = "") -> None:
+        """Queue the job for the workers (at most once per job id within the de-duplication window); a non-empty
+        `republish` tag queues it again on purpose (a stranded job, a replay)."""

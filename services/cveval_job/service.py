@@ -6,7 +6,6 @@ import asyncio
 import logging
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 
 from cveval_job.adapters.job_repository import JobRepository
 from cveval_job.domain.idempotency import (
@@ -120,21 +119,33 @@ class JobApplication:
             return page[:limit], encode_token(last.created_at, last.id)
         return page, ""
 
-    async def republish_pending(self, older_than: timedelta = timedelta(seconds=5)) -> int:
-        """The outbox relay: publish jobs whose publish failed or whose process died before publishing."""
-        ids = await self.jobs.unpublished(older_than)
-        for job_id, tenant in ids:
-            await self._publish(job_id, tenant)
-        return len(ids)
+    async def replay(self, caller: Identity, job_id: str) -> Job:
+        """An admin's second chance for a failed job of its tenant: back to queued with a fresh attempt budget,
+        queued again."""
+        await self.get(caller, job_id)  # NotFound for an unknown id or another tenant's
+        job = await self.jobs.requeue_failed(job_id)
+        if job is None:
+            current = await self.get(caller, job_id)
+            raise errors.Conflict(
+                f"only a failed job can be replayed; job {job_id} is {current.status}", code="JOB_NOT_FAILED"
+            )
+        log.info("job %s replayed", job_id)
+        await self._publish(job_id, job.tenant, republish=f"replay{int(job.updated_at.timestamp() * 1000)}")
+        return job
 
-    async def _publish(self, job_id: str, tenant: str) -> None:
+    async def _publish(self, job_id: str, tenant: str, republish: str = "") -> None:
         try:
-            await self.queue.publish(job_id, tenant)
+            await self.queue.publish(job_id, tenant, republish)
         except Exception:
-            # The job is stored; the relay publishes it later. The caller still gets its id.
-            log.warning("publishing job %s failed; the relay will retry", job_id, exc_info=True)
+            # The job is stored; the reconciler publishes it later. The caller still gets its id.
+            log.warning("publishing job %s failed; the reconciler will retry", job_id, exc_info=True)
             return
-        await self.jobs.mark_published(job_id)
+        try:
+            await self.jobs.mark_published(job_id)
+        except Exception:
+            # Published but not marked: the reconciler publishes it again under the same id, which JetStream drops
+            # within its duplicate window (and the worker ignores after it).
+            log.warning("could not mark job %s published", job_id, exc_info=True)
 
     async def _check_documents(self, caller: Identity, cmd: EvaluateCommand) -> None:
         """Both documents must be ones the caller may read: its tenant's, and a submitter's own."""

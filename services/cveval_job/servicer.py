@@ -87,3 +87,8 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
         if not request.tenant.strip():
             raise errors.InvalidArgument("tenant is required")
         return job_pb2.GetTenantJobResponse(job=job_to_proto(await self.app.get_in_tenant(request.tenant, request.id)))
+
+    async def ReplayJob(
+        self, request: job_pb2.ReplayJobRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.ReplayJobResponse:
+        return job_pb2.ReplayJobResponse(job=job_to_proto(await self.app.replay(current_identity(), request.id)))

@@ -9,6 +9,7 @@ from cveval_kit.db import create_engine, session_factory
 from cveval_kit.grpc_clients import channel, close_channels
 from cveval_kit.grpc_server import GrpcServer, serve_until_signalled
 from cveval_kit.metrics import start_metrics_server
+from cveval_kit.readiness import watch_database
 from cveval_kit.runtime import Running
 from cveval_kit.settings import Settings
 from cveval_result.access import POLICY
@@ -34,10 +35,12 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     )
     server = GrpcServer("result", settings, [SERVICE_NAME], policy=POLICY)
     await server.start(lambda s: result_pb2_grpc.add_ResultServiceServicer_to_server(ResultServicer(app), s), port=port)
+    stop_readiness = watch_database(server, engine, settings.readiness_interval_s)
+
     async def close_own_channels() -> None:
         await close_channels(settings.job_addr)
 
-    return Running(server=server, cleanups=[nc.drain, close_own_channels, engine.dispose])
+    return Running(server=server, cleanups=[stop_readiness, nc.drain, close_own_channels, engine.dispose])
 
 
 async def serve(settings: Settings) -> None:

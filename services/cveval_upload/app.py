@@ -9,6 +9,7 @@ from cveval_kit.db import create_engine, session_factory
 from cveval_kit.grpc_clients import channel, close_channels
 from cveval_kit.grpc_server import GrpcServer, serve_until_signalled
 from cveval_kit.metrics import start_metrics_server
+from cveval_kit.readiness import watch_database
 from cveval_kit.runtime import Running
 from cveval_kit.settings import Settings
 from cveval_upload.access import POLICY
@@ -35,10 +36,12 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     await server.start(
         lambda s: upload_pb2_grpc.add_UploadServiceServicer_to_server(UploadServicer(service), s), port=port
     )
+    stop_readiness = watch_database(server, engine, settings.readiness_interval_s)
+
     async def close_own_channels() -> None:
         await close_channels(settings.gateway_addr)
 
-    return Running(server=server, cleanups=[nc.drain, close_own_channels, engine.dispose])
+    return Running(server=server, cleanups=[stop_readiness, nc.drain, close_own_channels, engine.dispose])
 
 
 async def serve(settings: Settings) -> None:

@@ -25,6 +25,7 @@ KUSTOMIZE = ("kustomize", "--load-restrictor=LoadRestrictionsNone")
 # 1.27), 1.32 is the kubectl this project is developed with.
 K8S_VERSIONS = ("1.29.0", "1.32.0")
 
+DATABASE_SERVICES = frozenset({"upload", "job", "result"})
 GRPC_SERVICES = {
     "upload": ("cveval_upload", "cveval-upload"),
     "job": ("cveval_job", "cveval-job"),
@@ -194,8 +195,11 @@ def test_grpc_service_deployment(docs: list[Doc], name: str) -> None:
     (main,) = spec["containers"]
     assert main["args"] == [module, "serve"]
     assert {(p["name"], p["containerPort"]) for p in main["ports"]} == {("grpc", 50051), ("metrics", 9464)}
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    for probe in ("startupProbe", "livenessProbe"):
         assert main[probe]["grpc"] == {"port": 50051}, f"{name}: {probe} must be a gRPC health probe"
+    # Readiness follows the database where there is one (cveval_kit.readiness); liveness never does.
+    readiness = {"port": 50051, "service": "readiness"} if name in DATABASE_SERVICES else {"port": 50051}
+    assert main["readinessProbe"]["grpc"] == readiness, f"{name}: readinessProbe must ask for {readiness}"
     assert env_of(main)["OTEL_SERVICE_NAME"]["value"] == otel_name
     assert {"configMapRef": {"name": "cveval-config"}} in main["envFrom"]
 

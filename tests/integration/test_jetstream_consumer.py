@@ -67,21 +67,52 @@ async def test_a_long_handler_is_not_redelivered_while_it_works(js_names: tuple[
     assert deliveries == [1]
 
 
-async def test_retries_stop_at_max_deliver(js_names: tuple[NatsClient, dict[str, str]]) -> None:
+async def test_retries_go_on_past_max_deliver_until_the_handler_decides(
+    js_names: tuple[NatsClient, dict[str, str]],
+) -> None:
+    # A handler that cannot record an outcome (its database is out) must not have its message dropped by JetStream.
     nc, names = js_names
     attempts: list[tuple[int, bool]] = []
     done = asyncio.Event()
 
     async def failing(delivery: Delivery) -> Disposition:
         attempts.append((delivery.attempt, delivery.last_attempt))
-        if delivery.last_attempt:
+        if delivery.attempt == 5:
             done.set()
+            return Disposition.ACK
         return Disposition.RETRY
 
-    options = consumer_options(names, concurrency=1, max_deliver=3, ack_wait_s=5.0, retry_delay_s=0.05)
+    options = consumer_options(
+        names, concurrency=1, max_deliver=3, ack_wait_s=5.0, retry_delay_s=0.02, max_retry_delay_s=0.05
+    )
     await jetstream.publish(nc.jetstream(), names["jobs_subject"], b"{}", msg_id="fail-1")
     await run_until(PullConsumer(nc.jetstream(), options, failing), done)
-    assert attempts == [(1, False), (2, False), (3, True)]
+    assert attempts == [(1, False), (2, False), (3, True), (4, True), (5, True)]
+
+
+async def test_a_terminated_message_is_kept_in_the_dead_letter_stream(
+    js_names: tuple[NatsClient, dict[str, str]],
+) -> None:
+    nc, names = js_names
+    js = nc.jetstream()
+    await jetstream.ensure_dead_letter_stream(js, names["dead_letter_stream"], names["dead_letter_subject"])
+    done = asyncio.Event()
+
+    async def poison(delivery: Delivery) -> Disposition:
+        done.set()
+        return Disposition.TERM
+
+    options = consumer_options(names, concurrency=1, dead_letter_subject=names["dead_letter_subject"])
+    await jetstream.publish(js, names["jobs_subject"], b'{"job_id": "poison"}', msg_id="poison-1")
+    try:
+        await run_until(PullConsumer(js, options, poison), done)
+        dead = await js.get_last_msg(names["dead_letter_stream"], names["dead_letter_subject"])
+        assert dead.data == b'{"job_id": "poison"}'
+        assert dead.headers is not None and dead.headers["Cveval-Dead-Deliveries"] == "1"
+        assert (await js.stream_info(names["jobs_stream"])).state.messages == 0
+    finally:
+        with contextlib.suppress(Exception):
+            await js.delete_stream(names["dead_letter_stream"])
 
 
 async def test_the_same_message_id_is_published_once(js_names: tuple[NatsClient, dict[str, str]]) -> None:

@@ -106,4 +106,6 @@ def unique_names() -> dict[str, str]:
         "audit_stream": f"CVEVAL_TEST_AUDIT_{tag}",
         "audit_subject_prefix": f"cveval.test.{tag}.audit",
         "audit_durable": f"audit-{tag}",
+        "dead_letter_stream": f"CVEVAL_TEST_DEAD_{tag}",
+        "dead_letter_subject": f"cveval.test.{tag}.dead.jobs.evaluate",
     }

@@ -25,6 +25,7 @@ PUBLIC_METHODS: Final[dict[str, frozenset[str]]] = {
     "/cveval.job.v1.JobService/GetJob": _READ,
     "/cveval.job.v1.JobService/ListJobs": _READ,
     "/cveval.job.v1.JobService/DeleteCandidate": _ADMIN,
+    "/cveval.job.v1.JobService/ReplayJob": _ADMIN,
     "/cveval.job.v1.VacancyService/CreateVacancy": _SUBMIT,
     "/cveval.job.v1.VacancyService/GetVacancy": _READ,
     "/cveval.job.v1.VacancyService/ListVacancies": _READ,

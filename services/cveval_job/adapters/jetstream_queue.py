@@ -21,12 +21,17 @@ class JetStreamJobQueue:
         self.settings = settings
 
     async def ensure_stream(self) -> None:
-        await jetstream.ensure_stream(self.js, self.settings.jobs_stream, [self.settings.jobs_subject])
+        s = self.settings
+        await jetstream.ensure_stream(self.js, s.jobs_stream, [s.jobs_subject])
+        await jetstream.ensure_dead_letter_stream(self.js, s.dead_letter_stream, s.dead_letter_subject)
 
-    async def publish(self, job_id: str, tenant: str) -> None:
+    async def publish(self, job_id: str, tenant: str, republish: str = "") -> None:
+        """`republish` names a deliberate second publish (the reconciler's, a replay's): it makes a new
+        `Nats-Msg-Id`, which JetStream's duplicate window would otherwise drop."""
         # Ids only, never candidate data: a message that outlives a deletion holds nothing personal.
         payload = json.dumps({"job_id": job_id, "tenant": tenant}).encode()
-        await jetstream.publish(self.js, self.settings.jobs_subject, payload, msg_id=f"evaluate-{job_id}")
+        msg_id = f"evaluate-{job_id}" + (f"-{republish}" if republish else "")
+        await jetstream.publish(self.js, self.settings.jobs_subject, payload, msg_id=msg_id)
 
     async def discard(self, job_ids: Sequence[str]) -> int:
         """Delete the queued messages of these jobs. Written here, not found in nats-py: JetStream deletes by

@@ -145,6 +145,40 @@ class JobRepository:
             )
         return [(r[0], r[1]) for r in rows]
 
+    async def claim_stale(self, untouched_for: timedelta, limit: int = 100) -> list[Job]:
+        """Unfinished jobs nobody has touched for `untouched_for`, claimed by touching them now: concurrent
+        reconcilers (one per job-service replica) skip rows another one has locked and then see them as fresh,
+        so each stale job is claimed once per period without electing a leader."""
+        cutoff = datetime.now(UTC) - untouched_for
+        stale = (
+            select(jobs.c.id)
+            .where(jobs.c.status.in_((QUEUED, PROCESSING)), jobs.c.updated_at < cutoff)
+            .order_by(jobs.c.updated_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        async with self.sessions.begin() as session:
+            rows = await session.execute(
+                update(jobs).where(jobs.c.id.in_(stale)).values(updated_at=datetime.now(UTC)).returning(*jobs.c)
+            )
+            return [_row_to_job(r) for r in rows]
+
+    async def requeue_failed(self, job_id: str) -> Job | None:
+        """failed → queued with a fresh attempt budget (an admin's replay); None unless the job is failed."""
+        async with self.sessions.begin() as session:
+            row = (
+                await session.execute(
+                    update(jobs)
+                    .where(jobs.c.id == job_id, jobs.c.status == FAILED)
+                    .values(
+                        status=QUEUED, attempts=0, error_code=None, error_message=None, updated_at=datetime.now(UTC)
+                    )
+                    .returning(*jobs.c)
+                )
+            ).one_or_none()
+        return None if row is None else _row_to_job(row)
+
     async def start(self, job_id: str) -> Job | None:
         """Move a queued (or redelivered processing) job to processing; None when it is finished or unknown."""
         async with self.sessions.begin() as session:

@@ -97,6 +97,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         evaluator,
         ResultClient(channel(settings.result_addr)),
         StatusEvents(nc, settings.events_subject_prefix),
+        max_attempts=settings.worker_max_deliver,
     )
     options = jetstream.ConsumerOptions(
         stream=settings.jobs_stream,
@@ -106,6 +107,8 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         max_deliver=settings.worker_max_deliver,
         ack_wait_s=settings.worker_ack_wait_s,
         retry_delay_s=settings.worker_retry_delay_s,
+        max_retry_delay_s=settings.worker_max_retry_delay_s,
+        dead_letter_subject=settings.dead_letter_subject,
     )
     consumer = jetstream.PullConsumer(nc.jetstream(), options, handler)
     if stop is None:

@@ -23,8 +23,11 @@ NOW = datetime(2026, 11, 26, tzinfo=UTC)
 class FakeJobs:
     job: Job
     log: list[str] = field(default_factory=list)
+    outage: bool = False  # the database is out: every call raises as asyncpg does
 
     async def start(self, job_id: str) -> Job | None:
+        if self.outage:
+            raise ConnectionRefusedError(111, "Connect call failed")
         if self.job.status not in (QUEUED, PROCESSING):
             return None
         self.job = replace(self.job, status=PROCESSING, attempts=self.job.attempts + 1)
@@ -32,6 +35,8 @@ class FakeJobs:
         return self.job
 
     async def complete(self, job_id: str) -> bool:
+        if self.outage:
+            raise ConnectionRefusedError(111, "Connect call failed")
         self.job = replace(self.job, status=COMPLETED)
         self.log.append("complete")
         return True
@@ -72,10 +77,21 @@ class FakeEvents:
         self.statuses.append(status)
 
 
-def make_handler(evaluator: FakeEvaluator, status: str = QUEUED) -> tuple[EvaluationHandler, FakeJobs, FakeEvents]:
-    jobs = FakeJobs(Job("j1", status, "cv", "pr", "vac", 0, NOW, NOW))
+MAX_ATTEMPTS = 3
+
+
+def make_handler(
+    evaluator: FakeEvaluator, status: str = QUEUED, attempts: int = 0
+) -> tuple[EvaluationHandler, FakeJobs, FakeEvents]:
+    jobs = FakeJobs(Job("j1", status, "cv", "pr", "vac", attempts, NOW, NOW))
     events = FakeEvents()
-    handler = EvaluationHandler(jobs, evaluator, FakeResults(jobs.log), events)  # type: ignore[arg-type]
+    handler = EvaluationHandler(
+        jobs,  # type: ignore[arg-type]
+        evaluator,  # type: ignore[arg-type]
+        FakeResults(jobs.log),  # type: ignore[arg-type]
+        events,  # type: ignore[arg-type]
+        max_attempts=MAX_ATTEMPTS,
+    )
     return handler, jobs, events
 
 
@@ -115,22 +131,63 @@ async def test_scoring_error_ends_failed() -> None:
     assert "technical_skills" in (jobs.job.error_message or "")
 
 
-async def test_unavailable_upstream_retries_then_fails_on_the_last_delivery() -> None:
+async def test_unavailable_upstream_retries_then_fails_on_the_last_attempt() -> None:
     handler, jobs, events = make_handler(FakeEvaluator(errors.Unavailable("ai-gateway down")))
     assert await handler(delivery(attempt=1)) is Disposition.RETRY
     assert jobs.job.status == PROCESSING
-    assert await handler(delivery(attempt=3, last=True)) is Disposition.TERM
+    assert await handler(delivery(attempt=2)) is Disposition.RETRY
+    assert await handler(delivery(attempt=3)) is Disposition.TERM
     assert jobs.job.status == FAILED and jobs.job.error_code == "UPSTREAM_UNAVAILABLE"
     assert "3 attempts" in (jobs.job.error_message or "")
     assert events.statuses[-1] == FAILED
 
 
 async def test_unexpected_errors_retry_and_never_leak_details() -> None:
-    handler, jobs, _ = make_handler(FakeEvaluator(RuntimeError("SELECT * FROM secret")))
+    handler, jobs, _ = make_handler(FakeEvaluator(RuntimeError("SELECT * FROM secret")), attempts=MAX_ATTEMPTS - 2)
     assert await handler(delivery()) is Disposition.RETRY
-    assert await handler(delivery(attempt=5, last=True)) is Disposition.TERM
+    assert await handler(delivery(attempt=2)) is Disposition.TERM
     assert jobs.job.error_code == "INTERNAL"
     assert "SELECT" not in (jobs.job.error_message or "")
+
+
+async def test_a_job_that_cannot_be_started_is_left_for_redelivery_however_often() -> None:
+    # The budget counts started evaluations: a database outage spends none of it, whatever JetStream counts.
+    handler, jobs, events = make_handler(FakeEvaluator())
+    jobs.outage = True
+    for attempt in range(1, 20):
+        assert await handler(delivery(attempt=attempt, last=attempt >= MAX_ATTEMPTS)) is Disposition.RETRY
+    assert jobs.job.status == QUEUED and jobs.job.attempts == 0 and events.statuses == []
+    jobs.outage = False
+    assert await handler(delivery(attempt=20, last=True)) is Disposition.ACK
+    assert jobs.job.status == COMPLETED
+
+
+async def test_an_outcome_that_cannot_be_recorded_is_retried_not_lost() -> None:
+    handler, jobs, _ = make_handler(FakeEvaluator())
+    original_store = FakeResults.store
+
+    async def store_then_lose_the_database(self: FakeResults, job_id: str, result: Any, **scope: str) -> bool:
+        jobs.outage = True
+        return await original_store(self, job_id, result, **scope)
+
+    handler.results.store = store_then_lose_the_database.__get__(handler.results)  # type: ignore[method-assign]
+    assert await handler(delivery()) is Disposition.RETRY
+    assert jobs.job.status == PROCESSING
+
+
+async def test_a_database_outage_inside_the_evaluation_is_transient() -> None:
+    handler, jobs, _ = make_handler(FakeEvaluator(ConnectionResetError(104, "reset")))
+    assert await handler(delivery()) is Disposition.RETRY
+    assert jobs.job.status == PROCESSING
+
+
+async def test_a_job_interrupted_past_its_budget_ends_failed_without_running() -> None:
+    # The earlier attempts died with the worker (or could not record their failure): stop the crash loop.
+    evaluator = FakeEvaluator()
+    handler, jobs, _ = make_handler(evaluator, status=PROCESSING, attempts=MAX_ATTEMPTS)
+    assert await handler(delivery(attempt=4)) is Disposition.TERM
+    assert jobs.job.error_code == "ATTEMPTS_EXHAUSTED"
+    assert evaluator.last_attempts == []
 
 
 @pytest.mark.parametrize("data", [b"not json", b"{}", json.dumps([1]).encode()])
@@ -140,10 +197,10 @@ async def test_malformed_messages_are_terminated(data: bytes) -> None:
     assert jobs.log == []
 
 
-async def test_the_evaluator_knows_whether_this_is_the_last_delivery() -> None:
-    # Only the last delivery may fall back to the offline scorer (worker/evaluate.py).
+async def test_the_evaluator_knows_whether_this_is_the_last_attempt() -> None:
+    # Only the last attempt may fall back to the offline scorer (worker/evaluate.py).
     evaluator = FakeEvaluator(errors.Unavailable("ai-gateway down"))
     handler, _, _ = make_handler(evaluator)
-    await handler(delivery(attempt=1))
-    await handler(delivery(attempt=2, last=True))
-    assert evaluator.last_attempts == [False, True]
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        await handler(delivery(attempt=attempt))
+    assert evaluator.last_attempts == [False, False, True]
