@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -26,12 +27,22 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+class StartCancelled(Exception):
+    """A stop was requested (SIGTERM, Ctrl-C) while something was still starting."""
+
+
 def wait_until(
-    check: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen[bytes] | None = None
+    check: Callable[[], bool],
+    timeout: float,
+    what: str,
+    proc: subprocess.Popen[bytes] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> None:
     deadline = time.monotonic() + timeout
     delay = 0.02
     while time.monotonic() < deadline:
+        if cancelled():
+            raise StartCancelled(f"{what}: stop requested while starting")
         if check():
             return
         if proc is not None and proc.poll() is not None:
@@ -53,17 +64,29 @@ def venv_binary(name: str) -> str:
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15.0, sig: int = signal.SIGTERM) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
+    stop_all([(proc, sig)], timeout)
+
+
+def stop_all(procs: Sequence[tuple[subprocess.Popen[bytes], int]], timeout: float) -> None:
+    """Signal every process group at once, wait for all of them under one deadline, then SIGKILL what is left:
+    stopping N processes takes the slowest one's time, not the sum."""
+    for proc, sig in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+    deadline = time.monotonic() + timeout
+    for proc, _ in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(max(0.0, deadline - time.monotonic()))
+    for proc, _ in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+    for proc, _ in procs:
+        # A server's own children (PostgreSQL's backends) share its process group: make sure none outlives it.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def http_ok(url: str) -> bool:

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import enum
 import logging
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import nats
 from nats.aio.client import Client as NatsClient
@@ -20,6 +22,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from prometheus_client import Counter, Gauge, Histogram
 
+from cveval_kit.settings import Settings, get_settings
 from cveval_kit.telemetry import extract_context, inject_headers
 
 log = logging.getLogger(__name__)
@@ -41,8 +44,24 @@ QUEUE_LATENCY = Histogram(
 IN_FLIGHT = Gauge("cveval_queue_in_flight", "Messages being handled", ["consumer"])
 
 
-async def connect(url: str, name: str) -> NatsClient:
-    return await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+def inbox_prefix(user: str) -> str:
+    """Where a NATS user's replies arrive; its permissions allow subscribing here and nowhere else of the kind."""
+    return f"_INBOX_{user}"
+
+
+async def connect(url: str, name: str, settings: Settings | None = None) -> NatsClient:
+    """Connect with the credentials in `url` (nats://user:password@host), else those of the settings
+    (CVEVAL_NATS_USER / CVEVAL_NATS_PASSWORD, or a CVEVAL_NATS_CREDS_FILE of the NATS decentralised auth)."""
+    s = settings or get_settings()
+    options: dict[str, Any] = {}
+    if s.nats_creds_file:
+        options["user_credentials"] = s.nats_creds_file
+    elif s.nats_user and "@" not in url:
+        options.update(user=s.nats_user, password=s.nats_password)
+    user = s.nats_user or (urllib.parse.urlsplit(url).username or "")
+    if user:
+        options["inbox_prefix"] = inbox_prefix(user)
+    return await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, **options)
 
 
 async def ensure_stream(js: JetStreamContext, name: str, subjects: list[str]) -> None:

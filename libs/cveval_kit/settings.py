@@ -18,8 +18,13 @@ SCORERS: Final = ("auto", "offline", "llm")
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CVEVAL_", extra="ignore")
 
-    database_url: str = Field(default="", description="postgresql+asyncpg:// URL; empty starts embedded PostgreSQL")
-    nats_url: str = Field(default="", description="nats:// URL; empty starts an embedded nats-server")
+    database_url: str = Field(
+        default="", description="postgresql+asyncpg:// URL; empty starts embedded PostgreSQL", repr=False
+    )
+    nats_url: str = Field(default="", description="nats:// URL; empty starts an embedded nats-server", repr=False)
+    nats_user: str = Field(default="", description="NATS user when the URL carries none")
+    nats_password: str = Field(default="", repr=False)
+    nats_creds_file: str = Field(default="", description="a NATS .creds file (JWT + nkey), instead of user/password")
     db_pool_size: int = 10
     db_max_overflow: int = 5
     db_pool_timeout_s: float = 10.0
