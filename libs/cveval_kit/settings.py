@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     grpc_port: int = 50051
     grpc_max_message_bytes: int = 32 * 1024 * 1024
     grpc_shutdown_grace_s: float = 10.0
+    grpc_tls_cert: str = Field(default="", description="PEM certificate of this process: turns on TLS (cveval_kit.tls)")
+    grpc_tls_key: str = Field(default="", description="PEM private key for grpc_tls_cert")
+    grpc_tls_ca: str = Field(default="", description="PEM CA of the mesh: servers require client certificates it signs")
     metrics_port: int = Field(default=0, description="Prometheus /metrics port; 0 disables")
     http_port: int = Field(default=8080, description="where Envoy serves the REST API")
 
