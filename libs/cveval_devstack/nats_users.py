@@ -83,14 +83,27 @@ def users(names: NatsNames) -> dict[str, Permissions]:
     return _permissions(names)
 
 
-def render_authorization(perms: Mapping[str, Permissions], passwords: Mapping[str, str]) -> str:
-    """The `authorization { users = [...] }` block of a nats-server config. Values are JSON strings, which the
-    NATS config format accepts, so no subject or password needs escaping by hand."""
+def password_variable(user: str) -> str:
+    """The environment variable a deployed nats-server reads a user's password from (deploy/nats/nats.conf)."""
+    return f"NATS_{user.upper()}_PASSWORD"
+
+
+def render_authorization(perms: Mapping[str, Permissions], passwords: Mapping[str, str] | None = None) -> str:
+    """The `authorization { users = [...] }` block of a nats-server config. With `passwords` they are written in
+    (the devstack's private file); without, each is an environment variable reference `$NATS_<USER>_PASSWORD` that
+    nats-server resolves at start (the deployable config, whose passwords come from a Secret). Subjects are quoted
+    JSON strings, so `$JS.…` is never taken for a variable."""
     lines = ["authorization {", "  users = ["]
     for user, p in perms.items():
+        password = json.dumps(passwords[user]) if passwords is not None else f"${password_variable(user)}"
         publish = {"allow": list(p.publish)} if p.publish else {"deny": [">"]}
         subscribe = {"allow": list(p.subscribe)} if p.subscribe else {"deny": [">"]}
-        entry = {"user": user, "password": passwords[user], "permissions": {"publish": publish, "subscribe": subscribe}}
-        lines.append(f"    {json.dumps(entry)}")
+        lines += [
+            "    {",
+            f"      user: {json.dumps(user)}",
+            f"      password: {password}",
+            f"      permissions: {{publish: {json.dumps(publish)}, subscribe: {json.dumps(subscribe)}}}",
+            "    }",
+        ]
     lines += ["  ]", "}"]
     return "\n".join(lines) + "\n"
