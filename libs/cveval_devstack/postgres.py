@@ -68,18 +68,47 @@ def _system_temp() -> Path:
     raise RuntimeError("no world-traversable temp directory (/var/tmp or /tmp) for the PostgreSQL server user")
 
 
-def server_area(data_dir: Path) -> Path:
-    """The root-owned area of the cluster kept in `data_dir`: one per data directory, named after its path."""
+AREA_PREFIX = "cveval-postgres-"
+AREA_OWNER = "data-dir"  # the file in an area naming the data directory it belongs to
+
+
+def _root_owned_dir(path: Path) -> bool:
+    info = path.lstat()
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == 0 and not info.st_mode & 0o022
+
+
+def remove_orphaned_areas() -> list[Path]:
+    """An area lives as long as its data directory: remove those whose data directory is gone (a deleted clone, a
+    test's temporary directory)."""
+    removed = []
+    for area in _system_temp().glob(f"{AREA_PREFIX}*"):
+        owner = area / AREA_OWNER
+        if not _root_owned_dir(area) or not owner.is_file():
+            continue
+        if not Path(owner.read_text().strip()).exists():
+            shutil.rmtree(area, ignore_errors=True)
+            removed.append(area)
+    return removed
+
+
+def area_path(data_dir: Path) -> Path:
+    """Where the area of the cluster kept in `data_dir` is: one per data directory, named after its path."""
     digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
-    area = _system_temp() / f"cveval-postgres-{digest}"
+    return _system_temp() / f"{AREA_PREFIX}{digest}"
+
+
+def server_area(data_dir: Path) -> Path:
+    """The root-owned area of the cluster kept in `data_dir`, created when missing."""
+    resolved = data_dir.resolve()
+    area = area_path(resolved)
     try:
         area.mkdir(mode=0o755)
     except FileExistsError:
-        info = area.lstat()
         # Someone else's directory (another user pre-creating the name) must never hold what root runs or reads.
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
+        if not _root_owned_dir(area):
             raise RuntimeError(f"{area} exists but is not a root-owned directory writable only by root") from None
     area.chmod(0o755)
+    (area / AREA_OWNER).write_text(f"{resolved}\n")
     return area
 
 
@@ -123,6 +152,9 @@ class EmbeddedPostgres:
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.user = _run_as()
+        if self.user is not None:
+            data_dir.mkdir(parents=True, exist_ok=True)  # before its area exists: an area without one is an orphan
+            remove_orphaned_areas()
         self.area = server_area(data_dir) if self.user is not None else None
         self.pgdata = (self.area / "data" / "pgdata") if self.area is not None else data_dir / "pgdata"
         self.server_bin = POSTGRES_BIN_PATH  # moved to the server area by start() when running as root

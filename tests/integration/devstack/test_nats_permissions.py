@@ -10,6 +10,7 @@ from pathlib import Path
 import nats
 import pytest
 from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
 
@@ -103,7 +104,7 @@ async def test_each_user_does_its_work_and_a_foreign_publish_is_refused(sessions
     # The worker consumes the job and announces it; the result service hears the announcement.
     heard: asyncio.Queue[bytes] = asyncio.Queue()
 
-    async def on_event(msg: nats.aio.msg.Msg) -> None:
+    async def on_event(msg: Msg) -> None:
         await heard.put(msg.data)
 
     await result.nc.subscribe(f"{N.events_prefix}.>", cb=on_event)

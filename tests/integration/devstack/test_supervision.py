@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cveval_devstack import postgres
 from cveval_devstack.procs import free_port, port_open
 from cveval_devstack.stack import REPO_ROOT, grpc_serving
 
@@ -137,6 +139,8 @@ def run(tmp_path: Path) -> Iterator[Callable[[], Run]]:
     finally:
         for r in runs:
             r.kill_all()  # only after a failure: a passing test already stopped everything
+            # The cluster of a root-run devstack lives outside the data directory: this test's goes with it.
+            shutil.rmtree(postgres.area_path(r.data_dir / "data" / "postgres"), ignore_errors=True)
 
 
 def test_repeated_sigterm_during_start_up_leaves_no_process(run: Callable[[], Run]) -> None:
