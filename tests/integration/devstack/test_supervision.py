@@ -153,6 +153,30 @@ def test_repeated_sigterm_during_start_up_leaves_no_process(run: Callable[[], Ru
     assert took < STOP_BOUND_S
 
 
+def _listening(pids: set[int]) -> dict[str, set[int]]:
+    """Local addresses (hex, as /proc/net shows them) of the listening TCP sockets the given processes hold."""
+    inodes: dict[str, str] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":  # LISTEN
+                inodes[fields[9]] = fields[1].rsplit(":", 1)[0]
+    found: dict[str, set[int]] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    inode = target[len("socket:[") : -1] if target.startswith("socket:[") else ""
+                    if inode in inodes:
+                        found.setdefault(inodes[inode], set()).add(pid)
+    return found
+
+
+# 127.0.0.1, ::1 and ::ffff:127.0.0.1 (gRPC's IPv4 loopback bind, seen through an IPv6 socket)
+LOOPBACK = {"0100007F", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F"}
+
+
 def _serving(r: Run, name: str) -> Callable[[], bool]:
     ports = r.state()["ports"]
     if name in ("job", "upload", "result", "gateway"):
@@ -177,6 +201,9 @@ def _load(url: str, stop: threading.Event) -> None:
 def test_crashed_processes_are_restarted_and_sigterm_under_load_stops_everything(run: Callable[[], Run]) -> None:
     r = run()
     started = r.wait_for(lambda: "cveval: up in" in r.text(), START_BOUND_S, "the stack")
+    # Nothing of the stack listens beyond loopback: services, metrics, Envoy and its admin, PostgreSQL, NATS.
+    listening = _listening({pid for pid, _ in _descendants(r.proc.pid)})
+    assert listening and set(listening) <= LOOPBACK, listening
     restarts: dict[str, float] = {}
     for name in ("worker-0", "job", "nats", "envoy", "postgres"):
         old = r.state()["pids"][name]
