@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from cveval_devstack.procs import StartCancelled
+from cveval_devstack.procs import StartCancelled, tie_children_to_this_process
 from cveval_devstack.signals import StopRequest
 from cveval_devstack.stack import REPO_ROOT, Stack
 from cveval_devstack.supervisor import Supervisor
@@ -38,6 +38,7 @@ def main() -> int:
     # Installed before anything starts, so a signal during start-up is a clean stop too.
     stop = StopRequest()
     stop.install()
+    tie_children_to_this_process()  # even a SIGKILL of this process leaves no server behind
     stack = Stack(
         data_dir=args.data_dir.resolve(), http_port=args.http_port, workers=args.workers, cancelled=stop.is_set
     )

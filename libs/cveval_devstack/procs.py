@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -97,9 +98,31 @@ def http_ok(url: str) -> bool:
         return False
 
 
+_PR_SET_PDEATHSIG = 1
+_tied_to: int | None = None  # the supervisor's pid once tie_children_to_this_process() was called
+
+
+def tie_children_to_this_process() -> None:
+    """From now on, every spawned server gets SIGTERM when this process dies, even by SIGKILL (Linux's parent-death
+    signal), so a killed `make run` orphans nothing. Only for a single-threaded supervisor: the signal follows the
+    thread that spawned the child, and the hook runs between fork and exec."""
+    global _tied_to
+    if sys.platform.startswith("linux"):
+        _tied_to = os.getpid()
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != _tied_to:  # the parent died before the call: nobody would send the signal
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def spawn_logged(args: Sequence[str], log_path: Path, **kwargs: object) -> subprocess.Popen[bytes]:
     """Start a server in its own session (so a terminal's Ctrl-C reaches only us), output appended to a log."""
     log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
+    if _tied_to is not None and _tied_to == os.getpid():
+        kwargs = {**kwargs, "preexec_fn": _die_with_parent}
     try:
         return subprocess.Popen(  # type: ignore[call-overload]
             list(args), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True, **kwargs

@@ -107,9 +107,15 @@ class Run:
                 self.proc.send_signal(signal.SIGTERM)
             time.sleep(0.15)
         self.proc.wait(STOP_BOUND_S)
+        self.gone_within(STOP_BOUND_S - (time.monotonic() - began))
+        return time.monotonic() - began
+
+    def gone_within(self, bound: float) -> float:
+        """Seconds until every descendant ever seen has exited (after the supervisor itself is gone)."""
+        began = time.monotonic()
         self._watching = False
         self._watcher.join()
-        while time.monotonic() - began < STOP_BOUND_S:
+        while time.monotonic() - began < bound:
             left = [pid for pid, started in self.seen if (now := _proc_stat(pid)) is not None and now[1] == started]
             if not left:
                 return time.monotonic() - began
@@ -151,6 +157,16 @@ def test_repeated_sigterm_during_start_up_leaves_no_process(run: Callable[[], Ru
     assert r.proc.returncode == 0, r.text()
     assert "during start-up; stopped" in r.text() or "stopped in" in r.text()
     assert took < STOP_BOUND_S
+
+
+def test_a_killed_supervisor_takes_its_servers_with_it(run: Callable[[], Run]) -> None:
+    """SIGKILL cannot be handled: the servers learn of it from the kernel (parent-death signal) and stop."""
+    r = run()
+    r.wait_for(lambda: len(r.seen) >= 4, START_BOUND_S, "servers started")
+    time.sleep(1.0)
+    r.proc.kill()
+    r.proc.wait(10)
+    assert r.gone_within(STOP_BOUND_S) < STOP_BOUND_S
 
 
 def _listening(pids: set[int]) -> dict[str, set[int]]:
