@@ -49,18 +49,24 @@ def inbox_prefix(user: str) -> str:
     return f"_INBOX_{user}"
 
 
-async def connect(url: str, name: str, settings: Settings | None = None) -> NatsClient:
-    """Connect with the credentials in `url` (nats://user:password@host), else those of the settings
-    (CVEVAL_NATS_USER / CVEVAL_NATS_PASSWORD, or a CVEVAL_NATS_CREDS_FILE of the NATS decentralised auth)."""
-    s = settings or get_settings()
+def connect_options(url: str, settings: Settings) -> dict[str, Any]:
+    """Credentials for nats.connect: those in `url` (nats://user:password@host) win; else a .creds file
+    (CVEVAL_NATS_CREDS_FILE, NATS decentralised auth), else CVEVAL_NATS_USER / CVEVAL_NATS_PASSWORD. A named user
+    gets its own reply-inbox prefix, the only one its permissions let it subscribe to."""
     options: dict[str, Any] = {}
-    if s.nats_creds_file:
-        options["user_credentials"] = s.nats_creds_file
-    elif s.nats_user and "@" not in url:
-        options.update(user=s.nats_user, password=s.nats_password)
-    user = s.nats_user or (urllib.parse.urlsplit(url).username or "")
+    url_user = urllib.parse.urlsplit(url).username or ""
+    if creds := settings.nats_creds_file:
+        options["user_credentials"] = creds
+    elif settings.nats_user and not url_user:
+        options.update(user=settings.nats_user, password=settings.nats_password)
+    user = url_user or settings.nats_user
     if user:
         options["inbox_prefix"] = inbox_prefix(user)
+    return options
+
+
+async def connect(url: str, name: str, settings: Settings | None = None) -> NatsClient:
+    options = connect_options(url, settings or get_settings())
     return await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, **options)
 
 
