@@ -29,6 +29,14 @@ def _banner(stack: Stack) -> str:
 
 
 def main() -> int:
+    stop = StopRequest()
+    try:
+        return _run(stop)
+    finally:
+        stop.ignore_further()
+
+
+def _run(stop: StopRequest) -> int:
     parser = argparse.ArgumentParser(prog="python -m cveval_devstack")
     parser.add_argument("--data-dir", type=Path, default=REPO_ROOT / ".data")
     parser.add_argument("--http-port", type=int, default=int(os.environ.get("CVEVAL_HTTP_PORT", "8080")))
@@ -36,7 +44,6 @@ def main() -> int:
     args = parser.parse_args()
 
     # Installed before anything starts, so a signal during start-up is a clean stop too.
-    stop = StopRequest()
     stop.install()
     tie_children_to_this_process()  # even a SIGKILL of this process leaves no server behind
     stack = Stack(

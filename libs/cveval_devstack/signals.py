@@ -27,6 +27,12 @@ class StopRequest:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
 
+    def ignore_further(self) -> None:
+        """Once everything is stopped: Python puts the default (fatal) action back while the interpreter shuts down,
+        so one more SIGTERM in that window would turn a clean exit into death by signal. Ignored handlers stay."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.count += 1
         self.signal_name = signal.Signals(signum).name

@@ -149,11 +149,13 @@ def run(tmp_path: Path) -> Iterator[Callable[[], Run]]:
             shutil.rmtree(postgres.area_path(r.data_dir / "data" / "postgres"), ignore_errors=True)
 
 
-def test_repeated_sigterm_during_start_up_leaves_no_process(run: Callable[[], Run]) -> None:
+@pytest.mark.parametrize("processes", [1, 4, 9], ids=["postgres-starting", "servers-up", "services-starting"])
+def test_repeated_sigterm_during_start_up_leaves_no_process(run: Callable[[], Run], processes: int) -> None:
     r = run()
-    # Signalled once the servers are up and services are starting: the middle of start-up.
-    r.wait_for(lambda: len(r.seen) >= 4, START_BOUND_S, "servers started")
-    took = r.terminate_repeatedly()
+    # Signalled at different points of start-up: while PostgreSQL starts, once the servers are up (migrations run),
+    # and while the services start; six times, so some land while it is already stopping.
+    r.wait_for(lambda: len(r.seen) >= processes, START_BOUND_S, f"{processes} processes started")
+    took = r.terminate_repeatedly(times=6)
     assert r.proc.returncode == 0, r.text()
     assert "during start-up; stopped" in r.text() or "stopped in" in r.text()
     assert took < STOP_BOUND_S
