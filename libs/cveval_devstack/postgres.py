@@ -145,7 +145,7 @@ class EmbeddedPostgres:
     def __init__(
         self, data_dir: Path, port: int | None = None, *, password: str | None = None, durable: bool = True
     ) -> None:
-        # durable=False trades crash safety for speed, and removes the cluster on stop: for throw-away test clusters.
+        # durable=False trades crash safety for speed: for throw-away test clusters.
         self.durable = durable
         self.data_dir = data_dir
         self.password = password or secrets.token_urlsafe(24)
@@ -251,5 +251,10 @@ class EmbeddedPostgres:
             # SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions and exit cleanly.
             stop_process(self.proc, timeout=20, sig=signal.SIGINT)
             self.proc = None
-        if not self.durable and self.area is not None:
-            shutil.rmtree(self.area, ignore_errors=True)  # a throw-away cluster leaves nothing behind
+
+    def remove_cluster(self) -> None:
+        """Delete a stopped cluster's area (root only; otherwise the cluster is in data_dir, which its owner removes):
+        for throw-away clusters, so they leave nothing in /var/tmp. stop() alone keeps the data, so a test can stop
+        and start the server as an outage."""
+        if self.proc is None and self.area is not None:
+            shutil.rmtree(self.area, ignore_errors=True)

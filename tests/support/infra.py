@@ -77,6 +77,7 @@ class Infra:
             self.nats.stop()
         if self.postgres is not None:
             self.postgres.stop()
+            self.postgres.remove_cluster()
 
 
 def start_infra(data_dir: Path) -> Infra:
