@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import subprocess
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,7 @@ class EmbeddedEnvoy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, cancelled: Callable[[], bool] = lambda: False) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         path = self.run_dir / "envoy.yaml"
         config = render_config(
@@ -122,7 +123,7 @@ class EmbeddedEnvoy:
         path.write_text(yaml.safe_dump(config, sort_keys=False))
         flags = ["--use-dynamic-base-id", "--log-level", "warn", "--drain-time-s", "2", "--parent-shutdown-time-s", "5"]
         self.proc = spawn_logged([venv_binary("envoy"), "-c", str(path), *flags], self.run_dir / "envoy.log")
-        wait_until(self._ready, timeout, "envoy", self.proc)
+        wait_until(self._ready, timeout, "envoy", self.proc, cancelled)
 
     def _ready(self) -> bool:
         return port_open(self.http_port) and http_ok(f"http://127.0.0.1:{self.admin_port}/ready")

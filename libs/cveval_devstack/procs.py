@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -26,12 +28,22 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+class StartCancelled(Exception):
+    """A stop was requested (SIGTERM, Ctrl-C) while something was still starting."""
+
+
 def wait_until(
-    check: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen[bytes] | None = None
+    check: Callable[[], bool],
+    timeout: float,
+    what: str,
+    proc: subprocess.Popen[bytes] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> None:
     deadline = time.monotonic() + timeout
     delay = 0.02
     while time.monotonic() < deadline:
+        if cancelled():
+            raise StartCancelled(f"{what}: stop requested while starting")
         if check():
             return
         if proc is not None and proc.poll() is not None:
@@ -53,17 +65,29 @@ def venv_binary(name: str) -> str:
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15.0, sig: int = signal.SIGTERM) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
+    stop_all([(proc, sig)], timeout)
+
+
+def stop_all(procs: Sequence[tuple[subprocess.Popen[bytes], int]], timeout: float) -> None:
+    """Signal every process group at once, wait for all of them under one deadline, then SIGKILL what is left:
+    stopping N processes takes the slowest one's time, not the sum."""
+    for proc, sig in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+    deadline = time.monotonic() + timeout
+    for proc, _ in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(max(0.0, deadline - time.monotonic()))
+    for proc, _ in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+    for proc, _ in procs:
+        # A server's own children (PostgreSQL's backends) share its process group: make sure none outlives it.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def http_ok(url: str) -> bool:
@@ -74,9 +98,31 @@ def http_ok(url: str) -> bool:
         return False
 
 
+_PR_SET_PDEATHSIG = 1
+_tied_to: int | None = None  # the supervisor's pid once tie_children_to_this_process() was called
+
+
+def tie_children_to_this_process() -> None:
+    """From now on, every spawned server gets SIGTERM when this process dies, even by SIGKILL (Linux's parent-death
+    signal), so a killed `make run` orphans nothing. Only for a single-threaded supervisor: the signal follows the
+    thread that spawned the child, and the hook runs between fork and exec."""
+    global _tied_to
+    if sys.platform.startswith("linux"):
+        _tied_to = os.getpid()
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != _tied_to:  # the parent died before the call: nobody would send the signal
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def spawn_logged(args: Sequence[str], log_path: Path, **kwargs: object) -> subprocess.Popen[bytes]:
     """Start a server in its own session (so a terminal's Ctrl-C reaches only us), output appended to a log."""
     log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
+    if _tied_to is not None and _tied_to == os.getpid():
+        kwargs = {**kwargs, "preexec_fn": _die_with_parent}
     try:
         return subprocess.Popen(  # type: ignore[call-overload]
             list(args), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True, **kwargs

@@ -1,35 +1,45 @@
 """The whole system on one machine: PostgreSQL, NATS JetStream, every service, the workers and Envoy.
 
-Used by `make run` (python -m cveval_devstack) and by the end-to-end tests. Servers are started only when
-CVEVAL_DATABASE_URL / CVEVAL_NATS_URL are not set; ports are picked free, except the REST port.
+Used by `make run` (python -m cveval_devstack, which supervises it: supervisor.py) and by the end-to-end tests.
+Servers are started only when CVEVAL_DATABASE_URL / CVEVAL_NATS_URL are not set (those are used as given); ports
+are picked free, except the REST port. Internal traffic is authenticated: PostgreSQL takes a generated password
+over TCP, NATS a user per process kind with its own subjects (nats_users.py); the passwords are generated once into
+`<data_dir>/secrets/` (passwords.py).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from cveval_devstack import nats_users
 from cveval_devstack.credentials import Credentials
 from cveval_devstack.edge import OidcOptions
 from cveval_devstack.envoy import EmbeddedEnvoy
 from cveval_devstack.nats_server import EmbeddedNats
+from cveval_devstack.passwords import generated_password
 from cveval_devstack.postgres import EmbeddedPostgres
-from cveval_devstack.procs import free_port, spawn_logged, stop_process, wait_until
+from cveval_devstack.procs import StartCancelled, free_port, spawn_logged, stop_all, wait_until
 
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("gateway", "upload", "job", "result", "auth")
 MIGRATED = ("upload", "job", "result", "gateway", "auth")
+EDGE_UPSTREAMS = ("upload", "job", "result")  # the services Envoy routes to (deploy/envoy/envoy.yaml clusters)
 DATABASE_NAME = "cveval"
+SERVERS = ("postgres", "nats", "envoy")
 
 
 def python_path() -> str:
@@ -46,21 +56,32 @@ def grpc_serving(port: int) -> bool:
     return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
+@dataclass(frozen=True)
+class ProcessSpec:
+    """How to (re)start one service or worker process."""
+
+    args: tuple[str, ...]
+    env: dict[str, str]
+
+
 @dataclass
 class Stack:
     data_dir: Path
     http_port: int = 8080
     workers: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
+    cancelled: Callable[[], bool] = lambda: False  # polled while starting: a stop request ends start() promptly
     postgres: EmbeddedPostgres | None = None
     nats: EmbeddedNats | None = None
     envoy: EmbeddedEnvoy | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    specs: dict[str, ProcessSpec] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     metrics_ports: dict[str, int] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     credentials: Credentials | None = None
+    nats_passwords: dict[str, str] = field(default_factory=dict)
 
     @property
     def admin_api_key(self) -> str:
@@ -77,42 +98,50 @@ class Stack:
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
+    @property
+    def state_file(self) -> Path:
+        return self.data_dir / "run" / "stack.json"
+
     def start(self) -> None:
         began = time.perf_counter()
         try:
             self._start_servers()
             self._migrate()
             self._start_services()
-            upstreams = {n: self.ports[n] for n in ("upload", "job", "result")}
+            upstreams = {n: self.ports[n] for n in EDGE_UPSTREAMS}
             upstreams.update(auth_grpc=self.ports["auth"], auth=self.ports["auth_check"])
             otlp = self.env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or self.env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
             oidc = OidcOptions.from_env(self.env)
             self.envoy = EmbeddedEnvoy(self.data_dir / "run", upstreams, self.http_port, otlp_endpoint=otlp, oidc=oidc)
-            self.envoy.start()
+            self.envoy.start(cancelled=self.cancelled)
         except BaseException:
             self.stop()
             raise
         self.timings["start_s"] = round(time.perf_counter() - began, 2)
+        self.write_state()
 
     def _start_servers(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         inherited = {**os.environ, **self.extra_env}
         database_url = inherited.get("CVEVAL_DATABASE_URL", "")
         if not database_url:
-            self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
-            self.postgres.start()
+            password = generated_password(self.data_dir, "postgres-password")
+            self.postgres = EmbeddedPostgres(self.data_dir / "postgres", password=password)
+            self.postgres.start(cancelled=self.cancelled)
             self.postgres.create_database(DATABASE_NAME)
             database_url = self.postgres.url(DATABASE_NAME)
         nats_url = inherited.get("CVEVAL_NATS_URL", "")
         if not nats_url:
-            self.nats = EmbeddedNats(self.data_dir / "nats")
-            self.nats.start()
+            permissions = nats_users.users(nats_users.NatsNames.from_env(inherited))
+            self.nats_passwords = {u: generated_password(self.data_dir, f"nats-{u}-password") for u in permissions}
+            authorization = nats_users.render_authorization(permissions, self.nats_passwords)
+            self.nats = EmbeddedNats(self.data_dir / "nats", authorization=authorization)
+            self.nats.start(cancelled=self.cancelled)
             nats_url = self.nats.url
         self.ports = {name: free_port() for name in SERVICES}
         self.ports["auth_check"] = free_port()
         self.credentials = Credentials.load_or_create(self.data_dir, inherited)
-        run_dir = self.data_dir / "run"
-        run_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "run").mkdir(parents=True, exist_ok=True)
         self.env = {
             **inherited,
             "PYTHONPATH": python_path(),
@@ -120,12 +149,17 @@ class Stack:
             "CVEVAL_DATABASE_URL": database_url,
             "CVEVAL_NATS_URL": nats_url,
             "CVEVAL_GRPC_HOST": "127.0.0.1",
-            "CVEVAL_UPLOAD_ADDR": f"127.0.0.1:{self.ports['upload']}",
-            "CVEVAL_JOB_ADDR": f"127.0.0.1:{self.ports['job']}",
-            "CVEVAL_RESULT_ADDR": f"127.0.0.1:{self.ports['result']}",
-            "CVEVAL_GATEWAY_ADDR": f"127.0.0.1:{self.ports['gateway']}",
+            **{f"CVEVAL_{name.upper()}_ADDR": f"127.0.0.1:{self.ports[name]}" for name in SERVICES},
             **self.credentials.process_env(),
         }
+
+    def _nats_credentials(self, process: str) -> dict[str, str]:
+        """CVEVAL_NATS_USER / _PASSWORD of a process on the devstack's own NATS; none for a NATS given from outside
+        (its URL or environment carries whatever credentials it needs)."""
+        user = nats_users.user_for_process(process)
+        if self.nats is None or user is None:
+            return {}
+        return {"CVEVAL_NATS_USER": user, "CVEVAL_NATS_PASSWORD": self.nats_passwords[user]}
 
     def _module(self, name: str) -> str:
         return f"cveval_{name}"
@@ -133,6 +167,8 @@ class Stack:
     def _migrate(self) -> None:
         began = time.perf_counter()
         for name in MIGRATED:
+            if self.cancelled():
+                raise StartCancelled("stop requested while migrating")
             done = subprocess.run(
                 [sys.executable, "-m", self._module(name), "migrate"],
                 env=self.env,
@@ -145,8 +181,10 @@ class Stack:
                 raise RuntimeError(f"migrating {name} failed:\n{done.stderr[-3000:]}")
         self.timings["migrate_s"] = round(time.perf_counter() - began, 2)
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        proc = spawn_logged([sys.executable, *args], self.log_dir / f"{name}.log", env=env, cwd=REPO_ROOT)
+    def spawn(self, name: str) -> subprocess.Popen[bytes]:
+        """Start (or restart) a service or worker process from its spec."""
+        spec = self.specs[name]
+        proc = spawn_logged([sys.executable, *spec.args], self.log_dir / f"{name}.log", env=spec.env, cwd=REPO_ROOT)
         self.processes[name] = proc
         return proc
 
@@ -155,35 +193,41 @@ class Stack:
             self.metrics_ports[name] = free_port()
             env = {
                 **self.env,
+                **self._nats_credentials(name),
                 "CVEVAL_GRPC_PORT": str(self.ports[name]),
                 "CVEVAL_METRICS_PORT": str(self.metrics_ports[name]),
                 "OTEL_SERVICE_NAME": f"cveval-{name}",
             }
             if name == "auth" and self.credentials is not None:
                 env.update(self.credentials.auth_env(), CVEVAL_AUTH_CHECK_PORT=str(self.ports["auth_check"]))
-            self._spawn(name, ["-m", self._module(name), "serve"], env)
+            self.specs[name] = ProcessSpec(("-m", self._module(name), "serve"), env)
+            self.spawn(name)
         for name in SERVICES:
             port = self.ports[name]
-            wait_until(lambda p=port: grpc_serving(p), 60, name, self.processes[name])  # type: ignore[misc]
+            wait_until(lambda p=port: grpc_serving(p), 60, name, self.processes[name], self.cancelled)  # type: ignore[misc]
         for i in range(self.workers):
-            beat = self.data_dir / "run" / f"worker-{i}.alive"
-            self.metrics_ports[f"worker-{i}"] = free_port()
+            name = f"worker-{i}"
+            beat = self.data_dir / "run" / f"{name}.alive"
+            self.metrics_ports[name] = free_port()
             env = {
                 **self.env,
+                **self._nats_credentials(name),
                 "CVEVAL_WORKER_HEARTBEAT": str(beat),
-                "CVEVAL_METRICS_PORT": str(self.metrics_ports[f"worker-{i}"]),
+                "CVEVAL_METRICS_PORT": str(self.metrics_ports[name]),
                 "OTEL_SERVICE_NAME": "cveval-worker",
             }
-            proc = self._spawn(f"worker-{i}", ["-m", "cveval_job.worker"], env)
-            wait_until(beat.exists, 60, f"worker-{i}", proc)
+            self.specs[name] = ProcessSpec(("-m", "cveval_job.worker"), env)
+            wait_until(beat.exists, 60, name, self.spawn(name), self.cancelled)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop everything, each tier in parallel: Envoy (no new requests), then the workers (they finish in-flight
+        evaluations while the services they call are still up), then the services, then NATS and PostgreSQL."""
         if self.envoy is not None:
             self.envoy.stop()
             self.envoy = None
-        # Workers first so they finish in-flight evaluations while the services they call are still up.
-        for name in sorted(self.processes, key=lambda n: (not n.startswith("worker"), n)):
-            stop_process(self.processes[name], timeout=20)
+        workers = [n for n in self.processes if n.startswith("worker")]
+        for tier in (workers, [n for n in self.processes if n not in workers]):
+            stop_all([(self.processes[n], signal.SIGTERM) for n in tier], timeout)
         self.processes.clear()
         if self.nats is not None:
             self.nats.stop()
@@ -192,5 +236,45 @@ class Stack:
             self.postgres.stop()
             self.postgres = None
 
+    def server_process(self, name: str) -> subprocess.Popen[bytes] | None:
+        server = {"postgres": self.postgres, "nats": self.nats, "envoy": self.envoy}[name]
+        return None if server is None else server.proc
+
+    def exited(self) -> dict[str, int]:
+        """Exit codes of the processes that should be running and are not: servers, services and workers."""
+        found = {name: proc.returncode for name, proc in self.processes.items() if proc.poll() is not None}
+        for name in SERVERS:
+            proc = self.server_process(name)
+            if proc is not None and proc.poll() is not None:
+                found[name] = proc.returncode
+        return found
+
     def dead_processes(self) -> list[str]:
-        return [name for name, proc in self.processes.items() if proc.poll() is not None]
+        return sorted(self.exited())
+
+    def restart(self, name: str) -> None:
+        """Start one exited process again, on the same ports, data and credentials. A server restart waits until it
+        is ready (the services reconnect on their own); a service or worker restart returns once spawned."""
+        server = {"postgres": self.postgres, "nats": self.nats, "envoy": self.envoy}.get(name)
+        if server is not None:
+            server.start(cancelled=self.cancelled)
+        else:
+            self.spawn(name)
+        self.write_state()
+
+    def write_state(self) -> None:
+        """`run/stack.json`: the supervisor's pid and every process's pid and port, for tools and tests."""
+        pids = {name: proc.pid for name, proc in self.processes.items()}
+        for name in SERVERS:
+            proc = self.server_process(name)
+            if proc is not None:
+                pids[name] = proc.pid
+        ports = {**self.ports, "http": self.http_port}
+        if self.postgres is not None:
+            ports["postgres"] = self.postgres.port
+        if self.nats is not None:
+            ports["nats"] = self.nats.port
+        state = {"supervisor_pid": os.getpid(), "rest_url": self.rest_url, "pids": pids, "ports": ports}
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        tmp.replace(self.state_file)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
+from cveval_kit import tls
+from cveval_kit.settings import Settings, get_settings
+
 _channels: dict[str, grpc.aio.Channel] = {}
 
 _CHANNEL_OPTIONS = (
@@ -20,12 +23,19 @@ _CHANNEL_OPTIONS = (
 )
 
 
-def channel(target: str) -> grpc.aio.Channel:
-    """The shared channel for `target`; created on first use in the running event loop."""
+def channel(target: str, settings: Settings | None = None) -> grpc.aio.Channel:
+    """The shared channel for `target`; created on first use in the running event loop. Mutual TLS when the
+    settings carry a certificate (cveval_kit.tls)."""
     existing = _channels.get(target)
     if existing is not None:
         return existing
-    created = grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS, interceptors=aio_client_interceptors())
+    s = settings or get_settings()
+    if tls.enabled(s):
+        created = grpc.aio.secure_channel(
+            target, tls.channel_credentials(s), options=_CHANNEL_OPTIONS, interceptors=aio_client_interceptors()
+        )
+    else:
+        created = grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS, interceptors=aio_client_interceptors())
     _channels[target] = created
     return created
 

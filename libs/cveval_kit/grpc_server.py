@@ -16,6 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
+from cveval_kit import tls
 from cveval_kit.interceptors import AccessPolicy, ServiceInterceptor
 from cveval_kit.settings import Settings
 
@@ -54,7 +55,10 @@ class GrpcServer:
         names = (*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name)
         reflection.enable_server_reflection((*names, reflection.SERVICE_NAME), self.server)
         address = f"{host or self.settings.grpc_host}:{self.settings.grpc_port if port is None else port}"
-        self.port = self.server.add_insecure_port(address)
+        if tls.enabled(self.settings):
+            self.port = self.server.add_secure_port(address, tls.server_credentials(self.settings))
+        else:
+            self.port = self.server.add_insecure_port(address)
         if self.port == 0:
             raise RuntimeError(f"{self.name}: cannot bind {address}")
         await self.server.start()

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import enum
 import logging
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import nats
 from nats.aio.client import Client as NatsClient
@@ -20,6 +22,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from prometheus_client import Counter, Gauge, Histogram
 
+from cveval_kit.settings import Settings, get_settings
 from cveval_kit.telemetry import extract_context, inject_headers
 
 log = logging.getLogger(__name__)
@@ -41,8 +44,30 @@ QUEUE_LATENCY = Histogram(
 IN_FLIGHT = Gauge("cveval_queue_in_flight", "Messages being handled", ["consumer"])
 
 
-async def connect(url: str, name: str) -> NatsClient:
-    return await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+def inbox_prefix(user: str) -> str:
+    """Where a NATS user's replies arrive; its permissions allow subscribing here and nowhere else of the kind."""
+    return f"_INBOX_{user}"
+
+
+def connect_options(url: str, settings: Settings) -> dict[str, Any]:
+    """Credentials for nats.connect: those in `url` (nats://user:password@host) win; else a .creds file
+    (CVEVAL_NATS_CREDS_FILE, NATS decentralised auth), else CVEVAL_NATS_USER / CVEVAL_NATS_PASSWORD. A named user
+    gets its own reply-inbox prefix, the only one its permissions let it subscribe to."""
+    options: dict[str, Any] = {}
+    url_user = urllib.parse.urlsplit(url).username or ""
+    if creds := settings.nats_creds_file:
+        options["user_credentials"] = creds
+    elif settings.nats_user and not url_user:
+        options.update(user=settings.nats_user, password=settings.nats_password)
+    user = url_user or settings.nats_user
+    if user:
+        options["inbox_prefix"] = inbox_prefix(user)
+    return options
+
+
+async def connect(url: str, name: str, settings: Settings | None = None) -> NatsClient:
+    options = connect_options(url, settings or get_settings())
+    return await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, **options)
 
 
 async def ensure_stream(js: JetStreamContext, name: str, subjects: list[str]) -> None:

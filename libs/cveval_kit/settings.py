@@ -18,8 +18,13 @@ SCORERS: Final = ("auto", "offline", "llm")
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CVEVAL_", extra="ignore")
 
-    database_url: str = Field(default="", description="postgresql+asyncpg:// URL; empty starts embedded PostgreSQL")
-    nats_url: str = Field(default="", description="nats:// URL; empty starts an embedded nats-server")
+    database_url: str = Field(
+        default="", description="postgresql+asyncpg:// URL; empty starts embedded PostgreSQL", repr=False
+    )
+    nats_url: str = Field(default="", description="nats:// URL; empty starts an embedded nats-server", repr=False)
+    nats_user: str = Field(default="", description="NATS user when the URL carries none")
+    nats_password: str = Field(default="", repr=False)
+    nats_creds_file: str = Field(default="", description="a NATS .creds file (JWT + nkey), instead of user/password")
     db_pool_size: int = 10
     db_max_overflow: int = 5
     db_pool_timeout_s: float = 10.0
@@ -29,6 +34,9 @@ class Settings(BaseSettings):
     grpc_port: int = 50051
     grpc_max_message_bytes: int = 32 * 1024 * 1024
     grpc_shutdown_grace_s: float = 10.0
+    grpc_tls_cert: str = Field(default="", description="PEM certificate of this process: turns on TLS (cveval_kit.tls)")
+    grpc_tls_key: str = Field(default="", description="PEM private key for grpc_tls_cert")
+    grpc_tls_ca: str = Field(default="", description="PEM CA of the mesh: servers require client certificates it signs")
     metrics_port: int = Field(default=0, description="Prometheus /metrics port; 0 disables")
     http_port: int = Field(default=8080, description="where Envoy serves the REST API")
 

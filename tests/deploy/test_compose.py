@@ -16,6 +16,8 @@ import jsonschema
 import pytest
 import yaml
 
+from tools import internal_secrets
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SCHEMA_FILE = ROOT / "deploy" / "compose" / "compose-spec.schema.json"
@@ -31,9 +33,12 @@ APP_SERVICES = {
     "auth": (["cveval_auth", "serve"], "cveval-auth"),
 }
 MIGRATIONS = ("cveval_upload", "cveval_job", "cveval_result", "cveval_gateway", "cveval_auth")
-SECRETISH = re.compile(r"(API_?KEY|TOKEN|SECRET|CREDENTIAL)", re.IGNORECASE)
+SECRETISH = re.compile(r"(API_?KEY|TOKEN|SECRET|CREDENTIAL|PASSWORD)", re.IGNORECASE)
 KEY_SHAPES = re.compile(r"\b(sk-[A-Za-z0-9_-]{16,}|sk-or-v1-[0-9a-f]{16,}|Bearer\s+[A-Za-z0-9._-]{16,})")
-INTERPOLATION = re.compile(r"^\$\{[A-Z0-9_]+(:?-[^}]*)?\}$")
+INTERPOLATION = re.compile(r"^\$\{[A-Z0-9_]+(:?[-?][^}]*)?\}$")
+# A required variable: compose refuses to start without it and says how to make it.
+REQUIRED = "${{{name}:?run python -m tools.internal_secrets --env > .env}}"
+NATS_USERS = ("job", "worker", "result", "upload")
 
 Doc = dict[str, Any]
 
@@ -131,7 +136,13 @@ def test_app_service(compose: Doc, name: str) -> None:
     assert service["command"] == command
     env = environment(service)
     assert env["OTEL_SERVICE_NAME"] == otel_name
-    assert env["CVEVAL_DATABASE_URL"] == "postgresql+asyncpg://cveval:cveval@postgres:5432/cveval"
+    password = REQUIRED.format(name="POSTGRES_PASSWORD")
+    assert env["CVEVAL_DATABASE_URL"] == f"postgresql+asyncpg://cveval:{password}@postgres:5432/cveval"
+    if name in NATS_USERS:
+        assert env["CVEVAL_NATS_USER"] == name
+        assert env["CVEVAL_NATS_PASSWORD"] == REQUIRED.format(name=f"NATS_{name.upper()}_PASSWORD")
+    else:
+        assert "CVEVAL_NATS_PASSWORD" not in env, f"{name} uses no NATS and gets no NATS credential"
     assert env["CVEVAL_NATS_URL"] == "nats://nats:4222"
     assert env["CVEVAL_UPLOAD_ADDR"] == "upload:50051"
     assert env["CVEVAL_JOB_ADDR"] == "job:50051"
@@ -183,6 +194,12 @@ def test_infrastructure(compose: Doc) -> None:
     assert "-js" in command and command[command.index("-sd") + 1] == "/data"
     assert command[command.index("-m") + 1] == "8222"
     assert "nats-data:/data" in nats["volumes"]
+    assert command[command.index("-c") + 1] == "/etc/nats/nats.conf"
+    config = next(v for v in nats["volumes"] if isinstance(v, dict) and v["target"] == "/etc/nats/nats.conf")
+    assert config["source"] == "./deploy/nats/nats.conf" and config["read_only"] is True
+    generated = internal_secrets.generate()
+    assert environment(nats) == {k: REQUIRED.format(name=k) for k in generated if k.startswith("NATS_")}
+    assert environment(postgres)["POSTGRES_PASSWORD"] == REQUIRED.format(name="POSTGRES_PASSWORD")
     health = " ".join(nats["healthcheck"]["test"])
     assert "wget" in health and ":8222/healthz" in health
 

@@ -18,8 +18,8 @@ def test_auth_service(docs: list[Doc]) -> None:
     assert [c["args"] for c in spec["initContainers"]] == [["cveval_auth", "migrate"]]
     assert {p["name"]: p["containerPort"] for p in main["ports"]} == {"grpc": 50051, "check": 9002, "metrics": 9464}
     env = env_of(main)
-    assert env["CVEVAL_IDENTITY_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "cveval-identity"
-    assert env["CVEVAL_BOOTSTRAP_API_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "cveval-bootstrap"
+    assert env["CVEVAL_IDENTITY_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "cveval-internal"
+    assert env["CVEVAL_BOOTSTRAP_API_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "cveval-internal"
     service = find(docs, "Service", "auth")
     assert {p["port"] for p in service["spec"]["ports"]} == {50051, 9002, 9464}
 

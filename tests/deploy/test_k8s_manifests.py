@@ -14,6 +14,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tools import internal_secrets
+
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "deploy" / "k8s"
 ENVOY_CONFIG = ROOT / "deploy" / "envoy" / "envoy.yaml"
@@ -36,8 +38,6 @@ APP_IMAGE = "cveval:latest"
 ENVOY_IMAGE = "envoyproxy/envoy:v1.32-latest"
 WORKER_HEALTHCHECK = ["python", "-m", "cveval_job.worker", "healthcheck"]
 SECRETISH = re.compile(r"(API_?KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL)", re.IGNORECASE)
-# The bundled dev PostgreSQL's password, the one in CVEVAL_DATABASE_URL; documented as development-only.
-DEV_DB_PASSWORD = "cveval"
 # Shapes of real provider keys (OpenAI / OpenRouter / Anthropic style, bearer tokens).
 KEY_SHAPES = re.compile(r"\b(sk-[A-Za-z0-9_-]{16,}|sk-or-v1-[0-9a-f]{16,}|Bearer\s+[A-Za-z0-9._-]{16,})")
 
@@ -259,29 +259,51 @@ def test_no_literal_secrets(docs: list[Doc], rendered: str) -> None:
     for doc in docs:
         if doc["kind"] == "ConfigMap":
             for key, value in doc.get("data", {}).items():
-                if SECRETISH.search(key):
+                if SECRETISH.search(key) or "DATABASE_URL" in key:
                     pytest.fail(f"ConfigMap {doc['metadata']['name']} holds secret-looking key {key}={value!r}")
     for workload in workloads(docs):
         for container in all_containers(workload):
             for name, entry in env_of(container).items():
-                if not SECRETISH.search(name) or "valueFrom" in entry:
-                    continue
-                allowed = (workload["metadata"]["name"], name, entry.get("value")) == (
-                    "postgres",
-                    "POSTGRES_PASSWORD",
-                    DEV_DB_PASSWORD,
-                )
-                assert allowed, f"{workload['metadata']['name']}/{container['name']}: {name} is a literal value"
-            for ref in (e["valueFrom"].get("secretKeyRef") for e in container.get("env", []) if "valueFrom" in e):
-                assert ref is None or ref.get("optional") is True, "the base must apply without any Secret"
+                if (SECRETISH.search(name) or "DATABASE_URL" in name) and "valueFrom" not in entry:
+                    pytest.fail(f"{workload['metadata']['name']}/{container['name']}: {name} is a literal value")
 
 
-def test_dev_database_password_matches_the_url(docs: list[Doc]) -> None:
-    url = find(docs, "ConfigMap", "cveval-config")["data"]["CVEVAL_DATABASE_URL"]
-    postgres = env_of(pod_spec(find(docs, "StatefulSet", "postgres"))["containers"][0])
-    assert url == f"postgresql+asyncpg://cveval:{DEV_DB_PASSWORD}@postgres:5432/cveval"
-    assert postgres["POSTGRES_PASSWORD"]["value"] == DEV_DB_PASSWORD
-    assert postgres["POSTGRES_USER"]["value"] == "cveval" and postgres["POSTGRES_DB"]["value"] == "cveval"
+def secret_refs(docs: list[Doc]) -> Iterator[tuple[str, str, Doc]]:
+    """(workload, variable, secretKeyRef) of every container."""
+    for workload in workloads(docs):
+        for container in all_containers(workload):
+            for name, entry in env_of(container).items():
+                ref = entry.get("valueFrom", {}).get("secretKeyRef")
+                if ref is not None:
+                    yield workload["metadata"]["name"], name, ref
+
+
+def test_internal_credentials_come_from_the_generated_secret(docs: list[Doc]) -> None:
+    """Only the LLM key is optional; the database URL and NATS passwords come from `cveval-internal`, whose keys
+    are exactly what tools/internal_secrets.py generates."""
+    generated = yaml.safe_load(internal_secrets.k8s_secret(internal_secrets.generate()))
+    kubernetes_validate.validate(generated, K8S_VERSIONS[-1], strict=True)
+    keys = set(generated["stringData"])
+    readers: dict[str, set[str]] = {}
+    for workload, variable, ref in secret_refs(docs):
+        if ref["name"] == "cveval-llm":
+            assert ref.get("optional") is True, "the base must apply without an LLM key"
+            continue
+        assert ref["name"] == internal_secrets.SECRET_NAME, f"{workload}: {variable} from unknown Secret {ref['name']}"
+        assert ref["key"] in keys, f"{workload}: {variable} reads {ref['key']}, which the tool does not generate"
+        readers.setdefault(ref["key"], set()).add(workload)
+    assert readers["POSTGRES_PASSWORD"] == {"postgres"}
+    assert readers["CVEVAL_DATABASE_URL"] == {"upload", "job", "result", "ai-gateway", "worker", "auth"}
+    # The identity key reaches the auth service that signs and the services that verify; the bootstrap key only auth.
+    assert readers["CVEVAL_IDENTITY_SECRET"] == {"auth", "upload", "job", "result"}
+    assert readers["CVEVAL_BOOTSTRAP_API_KEY"] == {"auth"}
+    # Each NATS password reaches its own process and the server, nothing else.
+    for user in ("job", "worker", "result", "upload"):
+        assert readers[f"NATS_{user.upper()}_PASSWORD"] == {user, "nats"}
+        main = pod_spec(find(docs, "Deployment", user))["containers"][0]
+        assert env_of(main)["CVEVAL_NATS_USER"]["value"] == user
+    url = generated["stringData"]["CVEVAL_DATABASE_URL"]
+    assert url.startswith("postgresql+asyncpg://cveval:") and url.endswith("@postgres:5432/cveval")
 
 
 def test_config_map_settings(docs: list[Doc]) -> None:
@@ -323,6 +345,13 @@ def test_nats_runs_jetstream_on_a_volume(docs: list[Doc]) -> None:
     args = container["args"]
     assert "-js" in args and args[args.index("-sd") + 1] == "/data"
     assert {"name": "data", "mountPath": "/data"} in container["volumeMounts"]
+    # Users and permissions: deploy/nats/nats.conf from the generated ConfigMap, passwords from the Secret.
+    assert args[args.index("-c") + 1] == "/etc/nats/nats.conf"
+    config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("nats-config"))
+    assert config["data"]["nats.conf"] == (ROOT / "deploy" / "nats" / "nats.conf").read_text()
+    volumes = {v["name"]: v for v in pod_spec(nats)["volumes"]}
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == "/etc/nats")
+    assert volumes[mount["name"]]["configMap"]["name"] == config["metadata"]["name"]
     assert [t["metadata"]["name"] for t in nats["spec"]["volumeClaimTemplates"]] == ["data"]
     assert find(docs, "StatefulSet", "postgres")["spec"]["template"]["spec"]["containers"][0]["image"].startswith(
         "postgres:16"

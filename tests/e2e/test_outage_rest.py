@@ -1,7 +1,8 @@
 """Through Envoy: a service whose database is out answers 503 with `Retry-After` and the JSON error body, not 500.
 
 A stand-in job service (the real interceptor and error mapping, a handler whose database connection is refused)
-behind the real Envoy configuration, so no shared server has to be stopped."""
+behind the real Envoy configuration, so no shared server has to be stopped. The credential check is a stand-in
+too (it allows every call): what is tested is how Envoy carries the service's outage to the client."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
+from aiohttp import web
 
 from cveval_devstack.envoy import EmbeddedEnvoy
 from cveval_devstack.procs import free_port
@@ -29,16 +31,27 @@ def _database_out() -> grpc.GenericRpcHandler:
     return grpc.method_handlers_generic_handler("cveval.job.v1.JobService", {"GetJob": handler, "ListJobs": handler})
 
 
+async def _allow_every_call(request: web.BaseRequest) -> web.StreamResponse:
+    return web.Response(status=200)
+
+
 @pytest.fixture
 async def rest_url(tmp_path: Path) -> AsyncIterator[str]:
     server = GrpcServer("job", Settings(retry_after_s=4), ["cveval.job.v1.JobService"])
     port = await server.start(lambda s: s.add_generic_rpc_handlers((_database_out(),)), host="127.0.0.1", port=0)
-    envoy = EmbeddedEnvoy(tmp_path / "envoy", {"upload": free_port(), "job": port, "result": free_port()}, free_port())
+    check = web.Server(_allow_every_call)
+    runner = web.ServerRunner(check)
+    await runner.setup()
+    check_port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", check_port).start()
+    upstreams = {"job": port, "auth": check_port, **{n: free_port() for n in ("upload", "result", "auth_grpc")}}
+    envoy = EmbeddedEnvoy(tmp_path / "envoy", upstreams, free_port())
     await asyncio.to_thread(envoy.start)
     try:
         yield envoy.url
     finally:
         await asyncio.to_thread(envoy.stop)
+        await runner.cleanup()
         await server.stop(0)
 
 

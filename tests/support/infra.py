@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
+from cveval_devstack import nats_users
 from cveval_devstack.nats_server import EmbeddedNats
 from cveval_devstack.postgres import EmbeddedPostgres
 from cveval_kit.db import normalize_url
@@ -76,6 +78,7 @@ class Infra:
             self.nats.stop()
         if self.postgres is not None:
             self.postgres.stop()
+            self.postgres.remove_cluster()
 
 
 def start_infra(data_dir: Path) -> Infra:
@@ -89,9 +92,14 @@ def start_infra(data_dir: Path) -> Infra:
         postgres.start()
         admin_url = postgres.admin_url
     if not nats_url:
-        nats = EmbeddedNats(data_dir / "nats")
+        # Credentials required here too, one user allowed everything (tests use their own subject names); the URL
+        # carries them, so every client of the suite proves credentials in CVEVAL_NATS_URL work.
+        password = secrets.token_urlsafe(16)
+        everything = nats_users.Permissions(publish=(">",), subscribe=(">",))
+        authorization = nats_users.render_authorization({"suite": everything}, {"suite": password})
+        nats = EmbeddedNats(data_dir / "nats", authorization=authorization)
         nats.start()
-        nats_url = nats.url
+        nats_url = f"nats://suite:{password}@127.0.0.1:{nats.port}"
     return Infra(admin_url=admin_url, nats_url=nats_url, postgres=postgres, nats=nats)
 
 

@@ -59,15 +59,9 @@ def gateway_killed(stack: Stack, outage_s: float) -> None:
 
 
 def _restart(stack: Stack, name: str) -> None:
-    # Stack has no public restart (supervision is `make run`'s own concern); the drill starts the process the same
-    # way Stack._start_services does.
-    env = {**stack.env, "CVEVAL_METRICS_PORT": str(stack.metrics_ports[name])}
-    if name.startswith("worker"):
-        env["CVEVAL_WORKER_HEARTBEAT"] = str(stack.data_dir / "run" / f"{name}.alive")
-        stack._spawn(name, ["-m", "cveval_job.worker"], env)
-        return
-    env.update({"CVEVAL_GRPC_PORT": str(stack.ports[name]), "OTEL_SERVICE_NAME": f"cveval-{name}"})
-    stack._spawn(name, ["-m", f"cveval_{name}", "serve"], env)
+    # The drill drives the Stack itself (no supervisor runs here), so it restarts the process from its spec, as the
+    # supervisor of `make run` would.
+    stack.spawn(name)
 
 
 FAULTS: dict[str, tuple[Fault, float]] = {

@@ -1,0 +1,101 @@
+"""deploy/k8s/networkpolicies.yaml: default deny both ways, and exactly the paths the architecture has."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.deploy.test_k8s_manifests import BASE, kustomize_build
+
+Doc = dict[str, Any]
+GRPC, METRICS, PG, NATS = 50051, 9464, 5432, 4222
+WORKLOADS = {"envoy", "upload", "job", "result", "ai-gateway", "worker", "auth", "postgres", "nats"}
+
+# (from, to, port) of every in-namespace connection the system makes; docs/architecture.md.
+EXPECTED = {
+    *{("envoy", name, GRPC) for name in ("upload", "job", "result", "auth")},
+    ("worker", "upload", GRPC),
+    ("worker", "ai-gateway", GRPC),
+    ("worker", "result", GRPC),
+    ("job", "upload", GRPC),
+    ("job", "ai-gateway", GRPC),
+    ("result", "job", GRPC),
+    *{(name, "postgres", PG) for name in ("upload", "job", "result", "ai-gateway", "worker", "auth")},
+    *{(name, "nats", NATS) for name in ("job", "worker", "result")},
+}
+
+
+@pytest.fixture(scope="module")
+def policies() -> list[Doc]:
+    return [d for d in yaml.safe_load_all(kustomize_build(BASE)) if d and d["kind"] == "NetworkPolicy"]
+
+
+def _name(selector: Doc) -> str | None:
+    labels: dict[str, str] = selector.get("matchLabels", {})
+    return labels.get("app.kubernetes.io/name")
+
+
+def _edges(policies: list[Doc], direction: str) -> set[tuple[str, str, int]]:
+    """Pod-to-pod edges one side of the policies allows: ingress rules name sources, egress rules destinations."""
+    found = set()
+    for policy in policies:
+        spec = policy["spec"]
+        pod = _name(spec["podSelector"])
+        for rule in spec.get(direction, []):
+            peers = rule.get("from" if direction == "ingress" else "to", [])
+            for peer in peers:
+                other = _name(peer.get("podSelector", {}))
+                if pod is None or other is None or "namespaceSelector" in peer:
+                    continue
+                for port in rule.get("ports", []):
+                    edge = (other, pod, port["port"]) if direction == "ingress" else (pod, other, port["port"])
+                    found.add(edge)
+    return found
+
+
+def test_everything_is_denied_by_default(policies: list[Doc]) -> None:
+    deny = next(p for p in policies if p["metadata"]["name"] == "default-deny")
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def test_both_ends_allow_exactly_the_architectures_paths(policies: list[Doc]) -> None:
+    assert _edges(policies, "ingress") == EXPECTED
+    assert _edges(policies, "egress") == EXPECTED
+
+
+def test_every_workload_has_its_policy_for_both_directions(policies: list[Doc]) -> None:
+    own = {_name(p["spec"]["podSelector"]): p for p in policies}
+    for name in WORKLOADS:
+        assert set(own[name]["spec"]["policyTypes"]) == {"Ingress", "Egress"}, name
+
+
+def test_only_envoy_is_reachable_from_outside_and_prometheus_scrapes_metrics(policies: list[Doc]) -> None:
+    for policy in policies:
+        pod = _name(policy["spec"]["podSelector"])
+        for rule in policy["spec"].get("ingress", []):
+            peers = rule.get("from")
+            ports = {p["port"] for p in rule.get("ports", [])}
+            if not peers:
+                assert (pod, ports) == ("envoy", {8080}), f"{pod} is open to every source on {ports}"
+            elif any("namespaceSelector" in peer for peer in peers):
+                assert ports == {METRICS}, pod
+                assert all(_name(peer["podSelector"]) == "prometheus" for peer in peers)
+    scraped = {
+        _name(p["spec"]["podSelector"])
+        for p in policies
+        for rule in p["spec"].get("ingress", [])
+        if {port["port"] for port in rule.get("ports", [])} == {METRICS}
+    }
+    assert scraped == {"upload", "job", "result", "ai-gateway", "worker", "auth"}
+
+
+def test_egress_beyond_the_namespace_is_dns_otlp_and_the_gateways_https(policies: list[Doc]) -> None:
+    open_egress = set()
+    for policy in policies:
+        pod = _name(policy["spec"]["podSelector"]) or policy["metadata"]["name"]
+        for rule in policy["spec"].get("egress", []):
+            if not rule.get("to") or any("namespaceSelector" in peer for peer in rule["to"]):
+                open_egress |= {(pod, port["port"]) for port in rule.get("ports", [])}
+    assert open_egress == {("allow-dns", 53), ("allow-otlp-export", 4317), ("ai-gateway", 443)}
