@@ -8,21 +8,27 @@ from cveval_kit.grpc_server import GrpcServer, serve_until_signalled
 from cveval_kit.metrics import start_metrics_server
 from cveval_kit.runtime import Running
 from cveval_kit.settings import Settings
+from cveval_upload.adapters.extraction_pool import SandboxedPreparer
 from cveval_upload.adapters.repository import DocumentRepository
+from cveval_upload.admission import ByteBudget
 from cveval_upload.service import UploadService
 from cveval_upload.servicer import UploadServicer
+from cveval_upload.settings import UploadSettings
 
 SERVICE_NAME = upload_pb2.DESCRIPTOR.services_by_name["UploadService"].full_name
 
 
-async def start(settings: Settings, port: int | None = None) -> Running:
+async def start(settings: Settings, port: int | None = None, upload: UploadSettings | None = None) -> Running:
+    upload = upload or UploadSettings()
     engine = create_engine(settings, "cveval-upload")
-    service = UploadService(DocumentRepository(session_factory(engine)), settings.max_upload_bytes)
+    preparer = SandboxedPreparer(upload, settings.max_upload_bytes)
+    budget = ByteBudget(upload.inflight_bytes, upload.busy_retry_after_s)
+    service = UploadService(DocumentRepository(session_factory(engine)), preparer, budget, settings.max_upload_bytes)
     server = GrpcServer("upload", settings, [SERVICE_NAME])
     await server.start(
         lambda s: upload_pb2_grpc.add_UploadServiceServicer_to_server(UploadServicer(service), s), port=port
     )
-    return Running(server=server, cleanups=[engine.dispose])
+    return Running(server=server, cleanups=[preparer.close, engine.dispose])
 
 
 async def serve(settings: Settings) -> None:

@@ -22,6 +22,11 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             "CVEVAL_NATS_URL": infra.nats_url,
             "CVEVAL_MAX_UPLOAD_BYTES": str(E2E_MAX_UPLOAD_BYTES),
             "CVEVAL_LLM_BASE_URL": "",
+            # Small extraction budgets keep the hostile corpus fast (tests/e2e/test_hostile_inputs.py); a byte
+            # budget of two full forms makes concurrent uploads meet it.
+            "CVEVAL_UPLOAD_EXTRACT_CPU_S": "3",
+            "CVEVAL_UPLOAD_EXTRACT_TIMEOUT_S": "8",
+            "CVEVAL_UPLOAD_INFLIGHT_BYTES": str(4 * E2E_MAX_UPLOAD_BYTES),
         }
     )
     running = Stack(data_dir=tmp_path_factory.mktemp("stack"), http_port=free_port(), workers=2, extra_env=env)
