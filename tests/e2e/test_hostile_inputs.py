@@ -18,7 +18,7 @@ from cveval_devstack.stack import Stack
 from tests.e2e.conftest import E2E_MAX_UPLOAD_BYTES
 from tests.e2e.test_rest_api import follow, uploaded_ids
 from tests.fixtures.documents import SAMPLE_PROJECT_REPORT, make_txt
-from tests.fixtures.hostile import Hostile, file_cases
+from tests.fixtures.hostile import Hostile, file_cases, large_valid_docx
 
 pytestmark = pytest.mark.e2e
 
@@ -74,12 +74,12 @@ def _raw_exchange(stack: Stack, head: bytes, body: bytes = b"", *, wait: float =
     """Send raw bytes to Envoy and return the status of its answer and how long it took (0 if it just closed)."""
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", stack.http_port), timeout=wait) as sock:
-        sock.sendall(head)
+        request = head + body
         try:
-            for start in range(0, len(body), 64 * 1024):
-                sock.sendall(body[start : start + 64 * 1024])
+            for start in range(0, len(request), 64 * 1024):
+                sock.sendall(request[start : start + 64 * 1024])
         except (BrokenPipeError, ConnectionResetError):
-            pass  # Envoy answered and closed before the body was all sent: the point of the test
+            pass  # Envoy answered and closed before the request was all sent: the point of the test
         reply = b""
         try:
             while b"\r\n" not in reply:
@@ -110,7 +110,7 @@ def _chunked_json(stack: Stack) -> tuple[int, float]:
         b"Transfer-Encoding: chunked\r\n\r\n"
     )
     chunk = b"a" * 32768
-    body = (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 8 + b"0\r\n\r\n"
+    body = (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 64 + b"0\r\n\r\n"
     return _raw_exchange(stack, head, body)
 
 
@@ -126,10 +126,12 @@ def _get(path_tail: bytes, extra_headers: bytes = b"") -> bytes:
 
 _HTTP_CASES: list[tuple[str, object, frozenset[int]]] = [
     ("20 MB JSON body", _json_20mb, frozenset({413})),
-    ("256 KiB chunked JSON body", _chunked_json, frozenset({413})),
+    ("2 MiB chunked JSON body", _chunked_json, frozenset({413})),
     ("23 MiB upload body", _upload_over_envoy_cap, frozenset({413})),
-    ("20 MB id in the path", lambda s: _raw_exchange(s, _get(b"a" * (20 * _MIB))), frozenset({431, 414, 400})),
-    ("100 KiB id in the path", lambda s: _raw_exchange(s, _get(b"a" * (100 * 1024))), frozenset({431, 414, 400})),
+    # Envoy answers 431 after 16 KiB and closes; a client still sending megabytes then gets a TCP reset, which
+    # drops the answer (0): either way nothing past 16 KiB is read.
+    ("20 MB id in the path", lambda s: _raw_exchange(s, _get(b"a" * (20 * _MIB))), frozenset({431, 0})),
+    ("100 KiB id in the path", lambda s: _raw_exchange(s, _get(b"a" * (100 * 1024))), frozenset({431})),
     ("40 KiB header", lambda s: _raw_exchange(s, _get(b"x", b"X-Big: " + b"a" * 40960 + b"\r\n")), frozenset({431})),
     (
         "200 headers",
@@ -182,20 +184,19 @@ def test_slow_clients_are_cut_after_the_header_timeout(stack: Stack) -> None:
 
 
 def test_concurrent_large_uploads_are_bounded(http: httpx.Client, stack: Stack, upload_pid: int) -> None:
-    big = (b"Experienced engineer with Python and Go. " * (E2E_MAX_UPLOAD_BYTES // 42))[: E2E_MAX_UPLOAD_BYTES - 16]
-
     def one(i: int) -> httpx.Response:
-        cv = ("cv.txt", big + b"%d" % i, "text/plain")
-        report = ("r.txt", big + b"r%d" % i, "text/plain")
+        cv = ("cv.docx", large_valid_docx(E2E_MAX_UPLOAD_BYTES - 4096, seed=2 * i), "application/octet-stream")
+        report = ("r.docx", large_valid_docx(E2E_MAX_UPLOAD_BYTES - 4096, seed=2 * i + 1), "application/octet-stream")
         return http.post("/v1/upload", files={"cv": cv, "project": report})
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         responses = list(pool.map(one, range(8)))
     for response in responses:
-        assert response.status_code in (200, 413, 503), response.text[:300]
+        assert response.status_code in (200, 503), response.text[:300]
         if response.status_code == 503:
-            assert response.headers.get("retry-after"), response.headers
-    assert any(r.status_code in (200, 413) for r in responses)
+            # The service's byte budget says when to retry; Envoy's circuit breaker (4 requests) marks its own.
+            assert response.headers.get("retry-after") or response.headers.get("x-envoy-overloaded"), response.headers
+    assert any(r.status_code == 200 for r in responses)
 
 
 def test_upload_service_memory_stays_bounded(upload_pid: int, rss_before: int) -> None:

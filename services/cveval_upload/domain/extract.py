@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 import pypdf
-from pypdf.errors import DependencyError, FileNotDecryptedError
+from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
 from cveval_upload.domain.docx_text import DocxLimitExceeded, DocxLimits, UnsafeDocx, docx_lines
 from cveval_upload.domain.errors import CorruptDocument, EmptyText, FileTooLarge, UploadError, describe_field
@@ -132,6 +132,12 @@ def _pdf_text(data: bytes, field: str | None, max_pages: int, budget: _Budget) -
     except (UploadError, MemoryError):
         # MemoryError is the sandbox's memory limit (adapters/extraction_pool.py), not a damaged file.
         raise
+    except LimitReachedError:
+        # pypdf's own caps on inflated streams and object sizes: a bomb, not a damaged file.
+        raise FileTooLarge(
+            f"the {label} holds a compressed stream or object that expands past the size a PDF may reach here",
+            field=field,
+        ) from None
     except (DependencyError, FileNotDecryptedError):
         # AES-encrypted PDFs need an optional crypto backend; either way the user's remedy is the same.
         raise CorruptDocument(
