@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+
 from cveval.upload.v1 import upload_pb2, upload_pb2_grpc
 from cveval_kit.db import create_engine, session_factory
 from cveval_kit.grpc_server import GrpcServer, serve_until_signalled
@@ -16,10 +19,25 @@ from cveval_upload.servicer import UploadServicer
 from cveval_upload.settings import UploadSettings
 
 SERVICE_NAME = upload_pb2.DESCRIPTOR.services_by_name["UploadService"].full_name
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD_BYTES = 128 * 1024
+
+
+def return_large_buffers_to_the_os() -> None:
+    """Pin glibc's mmap threshold. By default it rises after a large block is freed, after which upload-sized
+    buffers come from the heap and stay in the RSS once freed (the service never shrank after a burst of uploads);
+    pinned, every buffer of 128 KiB or more is its own mapping, given back to the OS when freed."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    libc = ctypes.CDLL(name)
+    if hasattr(libc, "mallopt"):  # glibc only; other C libraries behave their own way
+        libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
 
 
 async def start(settings: Settings, port: int | None = None, upload: UploadSettings | None = None) -> Running:
     upload = upload or UploadSettings()
+    return_large_buffers_to_the_os()
     engine = create_engine(settings, "cveval-upload")
     preparer = SandboxedPreparer(upload, settings.max_upload_bytes)
     budget = ByteBudget(upload.inflight_bytes, upload.busy_retry_after_s)

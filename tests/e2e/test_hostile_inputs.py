@@ -148,6 +148,16 @@ _HTTP_CASES: list[tuple[str, object, frozenset[int]]] = [
 ]
 
 
+def test_a_20mb_json_body_grows_no_process(stack: Stack) -> None:
+    pids = {"envoy": stack.envoy.proc.pid, **{n: p.pid for n, p in stack.processes.items()}}  # type: ignore[union-attr]
+    before = {name: _status_kb(pid, "VmRSS") for name, pid in pids.items()}
+    for _ in range(3):
+        assert _json_20mb(stack)[0] == 413
+    grown = {name: (_status_kb(pid, "VmRSS") - before[name]) // 1024 for name, pid in pids.items()}
+    print(f"RSS growth after three 20 MB JSON bodies, MB: {grown}")
+    assert max(grown.values()) < 16, grown
+
+
 @pytest.mark.parametrize("case", _HTTP_CASES, ids=[c[0] for c in _HTTP_CASES])
 def test_hostile_http_request_gets_its_status(stack: Stack, case: tuple[str, object, frozenset[int]]) -> None:
     name, send, statuses = case
@@ -180,6 +190,7 @@ def test_slow_clients_are_cut_after_the_header_timeout(stack: Stack) -> None:
     # request_headers_timeout is 10 s: twenty slowloris connections are all closed by then, none held 50-60 s.
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
         held = list(pool.map(_slow_client, [stack.http_port] * 20))
+    print(f"slow clients held {min(held):.1f}-{max(held):.1f} s")
     assert max(held) < 20, held
 
 
@@ -191,6 +202,7 @@ def test_concurrent_large_uploads_are_bounded(http: httpx.Client, stack: Stack, 
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         responses = list(pool.map(one, range(8)))
+    print("concurrent uploads:", [(r.status_code, r.headers.get("retry-after")) for r in responses])
     for response in responses:
         assert response.status_code in (200, 503), response.text[:300]
         if response.status_code == 503:

@@ -133,9 +133,10 @@ def _pdf_text(data: bytes, field: str | None, max_pages: int, budget: _Budget) -
         # MemoryError is the sandbox's memory limit (adapters/extraction_pool.py), not a damaged file.
         raise
     except LimitReachedError:
-        # pypdf's own caps on inflated streams and object sizes: a bomb, not a damaged file.
+        # pypdf's own caps (inflated stream size, array and dictionary sizes, nesting): a bomb, not a damaged file.
         raise FileTooLarge(
-            f"the {label} holds a compressed stream or object that expands past the size a PDF may reach here",
+            f"the {label} holds a stream or structure larger or deeper than a PDF may be here; re-export it and "
+            "upload again",
             field=field,
         ) from None
     except (DependencyError, FileNotDecryptedError):
