@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from cveval_job.scoring.errors import RubricError, ScoreError, ScoringError
+from cveval_job.scoring.semantic import SemanticEvidence
 
 __all__ = [
     "CHUNK_SOURCES",
@@ -148,6 +149,8 @@ class ScoringInput:
     vacancy: Vacancy
     cv_context: tuple[Chunk, ...] = ()
     project_context: tuple[Chunk, ...] = ()
+    # What the embeddings found (CV passages against the job description), when the pipeline had an embedder.
+    semantic: SemanticEvidence | None = None
 
     def require_text(self) -> None:
         """An empty document is an error, not a low score: the brief reserves 0 for "no usable text"."""
