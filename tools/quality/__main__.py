@@ -13,7 +13,7 @@ import time
 import tools.quality  # noqa: F401  (puts the import roots on sys.path before the domain imports below)
 from cveval_job.scoring.rubrics import default_vacancy
 from tests.fixtures.documents import SAMPLE_CV
-from tools.quality.adversarial import Case, counterfactual, injection, stuffing
+from tools.quality.adversarial import Case, counterfactual, false_positives, injection, stuffing
 from tools.quality.benchmark import cost, labelled
 from tools.quality.checks import Check, summarize
 from tools.quality.corpus import Corpus, corpus_dir, load_corpus, project_reports
@@ -76,12 +76,18 @@ async def _run(corpus_override: str | None, labeled_override: str | None = None,
     if labelled_root is None:
         print("\nlabelled set not found (looked for ../shared/labeled/gulp-de-dev, $CVEVAL_LABELED_DIR or "
               "--labeled): skipping the labelled benchmark")
+        data = None
     else:
-        await add(await labelled(load_set(labelled_root, profiles), pipeline))
+        data = load_set(labelled_root, profiles)
+        await add(await labelled(data, pipeline))
     own, other = _cases(corpus)
     reports = project_reports()
     report_case = Case("report_average", SAMPLE_CV, reports["average"], default_vacancy())
     await add(await injection(own[0], report_case, pipeline))
+    clean = {c.name: (c.cv, "cv") for c in own} | {f"report_{k}": (v, "project") for k, v in reports.items()}
+    if data is not None:
+        clean |= {f"labelled cv {k}": (v, "cv") for k, v in data.cvs.items()}
+    await add(false_positives(clean))
     await add(await stuffing(other, pipeline))
     await add(await counterfactual(own, pipeline))
     await add(await projects(pipeline))

@@ -13,7 +13,7 @@ from docx.shared import Pt, RGBColor
 from fpdf import FPDF
 
 from cveval_job.scoring.cv_scoring import job_profile
-from cveval_job.scoring.injection import INJECTION_FLAG
+from cveval_job.scoring.injection import INJECTION_FLAG, find_injections
 from cveval_job.scoring.model import Evaluation, Vacancy
 from cveval_job.scoring.stuffing import STUFFING_FLAGS
 from tests.fixtures.documents import make_pdf
@@ -49,6 +49,17 @@ def _placements(text: str, phrase: str) -> list[str]:
     inline_mid = "\n".join([*lines[:middle], f"{lines[middle]} {phrase}", *lines[middle + 1 :]])
     inline_end = "\n".join([*lines[:-1], f"{lines[-1]} {phrase}"])
     return [own_top, own_end, inline_mid, inline_end]
+
+
+def false_positives(clean: dict[str, tuple[str, str]]) -> Section:
+    """The detector the scorers use, on documents nobody tampered with: (text, stage) by name."""
+    section = Section("Injection detector on clean documents (corpus and labelled CVs, sample CV, reports)")
+    flagged = {name: find_injections(text, stage) for name, (text, stage) in clean.items()}
+    hits = {name: found for name, found in flagged.items() if found}
+    section.body = "\n".join(f"flagged {name}: {found[0][:100]}" for name, found in sorted(hits.items())) or "none"
+    section.checks.append(Check(section.title, "clean documents flagged", f"{len(hits)} of {len(clean)}", "0",
+                                not hits))
+    return section
 
 
 async def injection(cv_case: Case, report_case: Case, pipeline: Pipeline) -> Section:

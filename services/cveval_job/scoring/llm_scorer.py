@@ -175,7 +175,7 @@ class LlmScorer:
     async def score(self, inp: ScoringInput) -> Evaluation:
         inp.require_text()
         cv_text, cv_injections = strip_injections(inp.cv_text)
-        report, report_injections = strip_injections(inp.project_text)
+        report, report_injections = strip_injections(inp.project_text, "project")
         vacancy = inp.vacancy
         usage = _Usage()
         (profile, cv), project = await _both(

@@ -109,7 +109,7 @@ class OfflineScorer:
         if len(inp.project_text) > MAX_SCORED_CHARS:
             flags.add("project_truncated")
         cv_text, cv_injections = strip_injections(inp.cv_text[:MAX_SCORED_CHARS])
-        report, report_injections = strip_injections(inp.project_text[:MAX_SCORED_CHARS])
+        report, report_injections = strip_injections(inp.project_text[:MAX_SCORED_CHARS], "project")
         vacancy = inp.vacancy
 
         job = job_profile([_with_context(vacancy.job_description, inp.cv_context, "job_description")])

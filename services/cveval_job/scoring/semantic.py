@@ -58,14 +58,16 @@ class SemanticEvidence:
 
         Rounded down (fitted so on half A of the development set, better than rounding to nearest there): the blend
         keeps the lexical score when the CV as a whole is at least as close to the job as its named skills say, and
-        lowers it (by one, two for a 5 against band 1) when its meaning is further away. Named skills are the precise signal; meaning caps them,
-        which also blunts a keyword list pasted into an unrelated CV.
+        lowers it (by one; by two for a 5 against band 1) when its meaning is further away. Named skills are the
+        precise signal; meaning caps them, which also blunts a keyword list pasted into an unrelated CV. It never
+        goes below 2 when the named skills gave 2 or more: 1 ("no relevant skills") stays a finding about skills,
+        so two poor fits are still told apart by them (the corpus ranking's "unrelated is last" relies on that).
         """
         band = self.band
         if band is None:
             return lexical_score
-        blended = (1 - SEMANTIC_WEIGHT) * lexical_score + SEMANTIC_WEIGHT * band
-        return int(min(5, max(1, math.floor(blended + 1e-9))))
+        blended = math.floor((1 - SEMANTIC_WEIGHT) * lexical_score + SEMANTIC_WEIGHT * band + 1e-9)
+        return int(min(5, max(blended, min(lexical_score, 2), 1)))
 
 
 def _unit_rows(vectors: Sequence[Sequence[float]]) -> np.ndarray:

@@ -25,7 +25,8 @@ def test_an_uncalibrated_model_gives_no_band_and_leaves_the_score() -> None:
 
 
 @pytest.mark.parametrize(
-    ("lexical", "cosine", "expected"), [(4, HI + 1, 4), (4, LO - 1, 3), (1, HI + 1, 2), (5, LO - 1, 3)]
+    ("lexical", "cosine", "expected"),
+    [(4, HI + 1, 4), (4, LO - 1, 3), (1, HI + 1, 2), (5, LO - 1, 3), (2, LO - 1, 2), (1, LO - 1, 1)],
 )
 def test_meaning_caps_the_named_skills(lexical: int, cosine: float, expected: int) -> None:
     assert _at(cosine).blend(lexical) == expected
