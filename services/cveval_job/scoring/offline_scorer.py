@@ -12,6 +12,7 @@ from datetime import date
 from typing import Final
 
 from cveval_job.scoring import rubric_math
+from cveval_job.scoring.candidate_text import clean_cv
 from cveval_job.scoring.cv_scoring import CV_ALIASES, CV_NOT_BUILT_IN, assess_cv, job_profile, with_meaning
 from cveval_job.scoring.feedback import RubricView, cv_feedback, overall_summary, project_feedback
 from cveval_job.scoring.generic_scoring import generic_flag, score_generically
@@ -108,7 +109,9 @@ class OfflineScorer:
             flags.add("cv_truncated")
         if len(inp.project_text) > MAX_SCORED_CHARS:
             flags.add("project_truncated")
-        cv_text, cv_injections = strip_injections(inp.cv_text[:MAX_SCORED_CHARS])
+        cleaned = clean_cv(inp.cv_text[:MAX_SCORED_CHARS], inp.vacancy.job_description)
+        cv_text, cv_injections = cleaned.text, cleaned.injections
+        flags.update(cleaned.stuffing_flags)
         report, report_injections = strip_injections(inp.project_text[:MAX_SCORED_CHARS], "project")
         vacancy = inp.vacancy
 

@@ -27,6 +27,7 @@ from cveval_job.domain.retrieval import (
     retrieve,
     retrieve_lexical,
 )
+from cveval_job.scoring.candidate_text import clean_cv
 from cveval_job.scoring.model import Chunk, Evaluation, ScoringInput, Vacancy
 from cveval_job.scoring.ports import Scorer
 from cveval_job.scoring.semantic import SemanticEvidence, semantic_evidence
@@ -184,7 +185,9 @@ class EvaluationPipeline:
         self, cv_text: str, project_text: str, vacancy: Vacancy, timings: dict[str, float]
     ) -> tuple[str, list[Retrieved], list[Retrieved], SemanticEvidence | None]:
         with _step("embed_queries", timings):
-            passages, project_queries = query_windows(cv_text, CV_PASSAGES), query_windows(project_text)
+            # The CV as the scorer reads it (no injected, stuffed or personal text), so none of that moves a vector.
+            cv_clean = clean_cv(cv_text, vacancy.job_description).text or cv_text
+            passages, project_queries = query_windows(cv_clean, CV_PASSAGES), query_windows(project_text)
             embedded = await self.embedder.embed([*passages, *project_queries])
             cv_vectors = embedded.vectors[: len(passages)]
             project_vectors = embedded.vectors[len(passages) :]
