@@ -105,6 +105,8 @@ class Vacancy:
     # Whether an evaluation may fall back to the offline scorer when the model provider is unavailable (the result's
     # provenance then says so); False fails such an evaluation instead.
     allow_degraded_scoring: bool = True
+    # Whether personal data is redacted from the texts sent to an external model provider (scoring/redaction.py).
+    redact_personal_data: bool = True
 
     def __post_init__(self) -> None:
         if not self.id.strip():
