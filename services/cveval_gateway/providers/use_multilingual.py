@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import importlib
 import importlib.util
+import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,7 @@ from cveval_gateway.providers.base import (
     ProviderUnsupported,
 )
 
+log = logging.getLogger(__name__)
 MODEL: Final = "use-multilingual-v3-q6"
 DIMENSIONS: Final = 512
 DEFAULT_THREADS: Final = 1
@@ -76,6 +78,15 @@ class UseMultilingualEmbedder:
         self._load_lock = threading.Lock()
         # One inference thread, as for MiniLM: calls queue for the model instead of competing for two cores.
         self._executor: ThreadPoolExecutor | None = ThreadPoolExecutor(max_workers=1, thread_name_prefix="use-m3")
+        # Loading checks and reads the weights (seconds on a busy machine): start it now, on the inference thread, so
+        # the first request queues behind a load already under way instead of paying all of it inside its deadline.
+        self._executor.submit(self._warm)
+
+    def _warm(self) -> None:
+        try:
+            self._load()
+        except Exception as exc:  # the first request loads again and reports the failure to its caller
+            log.warning("the multilingual encoder could not be loaded in advance: %s", exc)
 
     def _load(self) -> Any:
         with self._load_lock:

@@ -58,7 +58,8 @@ async def test_no_provider_gives_the_offline_engine() -> None:
     assert built.router is not None
     chat = await built.chat.chat(ChatCall("", (("user", "Python developer. Likes tea."),), 0.0, 8, None, None, 5.0))
     assert (chat.provider, chat.model) == ("offline", offline.CHAT_MODEL)
-    embedded = await built.embed.embed("", ["python"], timeout=5)
+    # The first call may wait for the offline model to finish loading (seconds on a busy machine).
+    embedded = await built.embed.embed("", ["python"], timeout=120)
     dimensions = DIMENSIONS[built.embed_model]
     assert (embedded.provider, embedded.model, len(embedded.vectors[0])) == ("offline", built.embed_model, dimensions)
     with pytest.raises(ProviderUnsupported, match="CVEVAL_LLM_BASE_URL"):
