@@ -170,13 +170,14 @@ async def test_offline_engine_over_grpc(offline_gateway: Stub) -> None:
     text = "Python developer with Django experience. Loves cooking pasta at home. Built Django REST APIs in Python."
     chat = await offline_gateway.Chat(
         aigateway_pb2.ChatRequest(messages=[aigateway_pb2.ChatMessage(role="user", content=text)], max_tokens=20),
-        timeout=5,
+        timeout=30,
     )
     assert (chat.provider, chat.model) == ("offline", offline.CHAT_MODEL)
     picked = [s for s in offline.split_sentences(text) if s in chat.content]
     assert picked and " ".join(picked) == chat.content
     assert "pasta" not in chat.content
-    embedded = await offline_gateway.Embed(aigateway_pb2.EmbedRequest(texts=["python django", "pasta"]), timeout=5)
+    # The first embedding may wait for the offline model to finish loading (seconds on a busy machine).
+    embedded = await offline_gateway.Embed(aigateway_pb2.EmbedRequest(texts=["python django", "pasta"]), timeout=120)
     expected_model = (
         use_multilingual.MODEL if use_multilingual.available() else minilm.MODEL if minilm.available()
         else offline.EMBED_MODEL
