@@ -76,6 +76,9 @@ def print_table(result: dict[str, Any]) -> None:
           f"service {_fmt(watch['rss_before_mib'])} -> {_fmt(watch['rss_held_mib'])} MiB; delivery "
           f"p50 {_fmt(watch['delivery']['p50_ms'])} p99 {_fmt(watch['delivery']['p99_ms'])} "
           f"max {_fmt(watch['delivery']['max_ms'])} ms over {watch['delivery']['deliveries']} deliveries")
+    caching = result.get("caching") or {}
+    print(f"completed result: ETag {caching.get('etag')}, Cache-Control {caching.get('cache_control')}, "
+          f"If-None-Match -> {caching.get('revalidation_status')} ({caching.get('revalidation_body_bytes')} bytes)")
     env = result["environment"]
     print(f"load average before {env['loadavg_before'][0]:.2f}, after {env['loadavg_after'][0]:.2f} "
           f"({env['cpus']} CPUs shared with the load generator)\n")

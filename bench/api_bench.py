@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from bench import _api_report, _grpc_load, _results
+from bench import _api_report, _grpc_load, _profile, _results
 from bench._report import say
 from bench._rest_metrics import CpuMeter
 from bench._wrk import SCRIPTS, WRK_SETUP_HINT, run_wrk, wrk_available
@@ -33,6 +33,7 @@ from cveval_devstack.procs import free_port
 from cveval_devstack.stack import Stack
 
 JOB_TIMEOUT_S = 120.0
+PROFILE = False  # --profile: py-spy (when on PATH) samples the busiest service of the paths in PROFILED
 CV = b"Jane Doe. Backend engineer, 6 years of Python, PostgreSQL, Kubernetes, gRPC and message queues."
 REPORT = b"Project report: an evaluation pipeline with retries, idempotency keys, and a dead-letter stream."
 
@@ -68,7 +69,17 @@ async def prepare(stack: Stack, watched_jobs: int) -> dict[str, Any]:
         stop_workers(stack)
         queued = await _evaluate(client, ids)
         watched = [await _evaluate(client, ids) for _ in range(watched_jobs)]
-    return {"ids": ids, "completed": completed, "queued": queued, "watched": watched}
+        caching = await probe_caching(client, completed)
+    return {"ids": ids, "completed": completed, "queued": queued, "watched": watched, "caching": caching}
+
+
+async def probe_caching(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
+    """What a client sees of the completed result's validators: ETag, Cache-Control, and a revalidation."""
+    first = await client.get(f"/v1/result/{job_id}")
+    etag = first.headers.get("etag")
+    again = await client.get(f"/v1/result/{job_id}", headers={"if-none-match": etag} if etag else {})
+    return {"etag": etag, "cache_control": first.headers.get("cache-control"),
+            "revalidation_status": again.status_code, "revalidation_body_bytes": len(again.content)}
 
 
 def stop_workers(stack: Stack) -> None:
@@ -83,18 +94,26 @@ def start_workers(stack: Stack) -> None:
         stack.restart(name)
 
 
+PROFILED = {"result completed": "result", "result unknown": "result", "evaluate (workers stopped)": "job"}
+
+
 def wrk_path(stack: Stack, name: str, url_path: str, script: str, connections: int, seconds: float,
              **values: str) -> dict[str, Any]:
-    """One wrk run with the CPU each process used per request over it."""
+    """One wrk run with the CPU each process used per request over it (and, with --profile, a py-spy profile)."""
     meter = CpuMeter(stack)
+    profiled = PROFILED.get(name) if PROFILE else None
+    spy = _profile.start(stack.processes[profiled].pid, seconds, name) if profiled else None
     meter.start()
     figures = run_wrk(stack.rest_url + url_path, SCRIPTS[script] % {"key": stack.admin_api_key, **values},
                       path=name, connections=connections, seconds=seconds)
     cpu = meter.stop()
+    profile = _profile.finish(spy)
     row = dict(figures.__dict__)
     row["cpu_ms_per_request"] = _api_report.cpu_per_request(cpu, figures.requests)
     row["machine_busy"] = cpu["machine_busy"]
     row["other_cores"] = cpu["other_cores"]
+    if profile is not None:
+        row["profile"] = {"process": profiled, **profile}
     return row
 
 
@@ -127,7 +146,8 @@ async def watchers_phase(stack: Stack, jobs: list[str], count: int) -> dict[str,
 
 def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     prepared = asyncio.run(prepare(stack, args.watched_jobs))
-    say(f"completed job {prepared['completed']}, queued job {prepared['queued']}; workers stopped")
+    say(f"completed job {prepared['completed']}, queued job {prepared['queued']}; workers stopped; "
+        f"caching: {prepared['caching']}")
     s, c = args.seconds, args.connections
     rows = [
         wrk_path(stack, "result completed", f"/v1/result/{prepared['completed']}", "get", c, s),
@@ -147,7 +167,7 @@ def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     say(f"  watchers: {watch['opened']} open, +{watch['rss_added_mib']} MiB, delivery {watch['delivery']}")
     rows.append(wrk_path(stack, "evaluate (worker running)", "/v1/evaluate", "evaluate", 16, s,
                          run=uuid.uuid4().hex[:8], **prepared["ids"]))
-    return {"rest": rows, "grpc": {"get_result_completed": grpc_row}, "watch": watch}
+    return {"rest": rows, "grpc": {"get_result_completed": grpc_row}, "watch": watch, "caching": prepared["caching"]}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -189,12 +209,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections on the read paths (32)")
     parser.add_argument("--watchers", type=int, default=1000, help="watch streams held open (1000)")
     parser.add_argument("--watched-jobs", type=int, default=10, help="jobs the watchers follow (10)")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy the result service (completed, unknown) and the job service (evaluate)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     if wrk_available() is None:
         say(f"wrk is not installed: {WRK_SETUP_HINT} (make bench-api tries that first)")
         return 2
     args.loadavg_before = os.getloadavg()
+    global PROFILE
+    PROFILE = args.profile
     try:
         result = run(args)
     except KeyboardInterrupt:
