@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 GEN_STAMP := gen/.stamp
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench bench-quick bench-rest bench-auth quality faults clean
+.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench bench-quick bench-rest bench-auth bench-api bench-artillery quality faults clean
 
 run: setup gen
 	$(PY) -m cveval_devstack
@@ -61,6 +61,17 @@ bench-rest: setup gen
 # What authentication adds to a call through Envoy (p50/p99, with and without the edge's auth filters).
 bench-auth: setup gen
 	$(PY) -m bench.auth_bench
+
+# Every common path through Envoy (wrk) and gRPC, 1,000 watchers; figures beside issue 13's targets (about 3 min).
+# wrk is a Debian package: installed here when missing (root), or the message says how.
+bench-api: setup gen
+	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null 2>&1 || \
+		{ echo "bench-api needs wrk: apt-get install -y wrk (as root)"; exit 2; }
+	$(PY) -m bench.api_bench
+
+# The original's Artillery scenario, shortened (bench/artillery/short.yml), against a fresh stack; npm installs Artillery.
+bench-artillery: setup gen
+	$(PY) -m bench.artillery_run
 
 # The scoring quality report: corpus ranking, format invariance, repeatability, project levels, injection.
 quality: setup

@@ -27,12 +27,10 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     nc = await jetstream.connect(settings.nats_url, "cveval-result", settings)
     trail = JetStreamAuditTrail(nc, settings.audit_stream, settings.audit_subject_prefix, "result")
     await trail.ensure()
-    app = ResultApplication(
-        ResultRepository(session_factory(engine)),
-        JobClient(channel(settings.job_addr)),
-        NatsStatusEvents(nc, settings.events_subject_prefix),
-        trail,
-    )
+    events = NatsStatusEvents(nc, settings.events_subject_prefix)
+    app = ResultApplication(ResultRepository(session_factory(engine)), JobClient(channel(settings.job_addr)), events,
+                            trail)
+    await events.start(app.job_status_changed)
     server = GrpcServer("result", settings, [SERVICE_NAME], policy=POLICY)
     await server.start(lambda s: result_pb2_grpc.add_ResultServiceServicer_to_server(ResultServicer(app), s), port=port)
     stop_readiness = watch_database(server, engine, settings.readiness_interval_s)

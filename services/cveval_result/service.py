@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from collections.abc import AsyncIterator
@@ -14,8 +15,9 @@ from cveval_kit import audit, errors
 from cveval_kit.identity import Identity
 from cveval_kit.tenancy import may_read
 from cveval_result.adapters.events import Wakeups
-from cveval_result.adapters.job_client import JobClient
-from cveval_result.adapters.repository import ResultRepository
+from cveval_result.adapters.job_client import JobClient, JobState
+from cveval_result.adapters.repository import ResultRepository, StoredResult
+from cveval_result.cache import CachedResult, InFlight, TtlLru, etag_of
 
 TERMINAL = frozenset({"completed", "failed"})
 # Events wake watchers at once; this re-read interval only bounds the delay if an event is lost.
@@ -34,6 +36,15 @@ class ResultView:
     error_code: str = ""
     error_message: str = ""
     cv_id: str = ""
+    etag: str = ""  # of a completed result: its stored bytes' digest
+
+
+@dataclass(frozen=True)
+class CacheLimits:
+    results: int = 10_000  # completed results kept in memory (a few KiB each)
+    results_ttl_s: float = 60.0  # bounds how long another replica may serve an erased result
+    in_flight: int = 20_000  # jobs without a result, as the job service and its events last said
+    in_flight_ttl_s: float = 2.0  # re-read from the job service after this long (events are best effort)
 
 
 def validate_result(result: result_pb2.EvaluationResult) -> None:
@@ -52,12 +63,32 @@ def validate_result(result: result_pb2.EvaluationResult) -> None:
 
 class ResultApplication:
     def __init__(
-        self, results: ResultRepository, jobs: JobClient, events: StatusEvents, trail: audit.AuditTrail
+        self,
+        results: ResultRepository,
+        jobs: JobClient,
+        events: StatusEvents,
+        trail: audit.AuditTrail,
+        limits: CacheLimits | None = None,
     ) -> None:
         self.results = results
         self.jobs = jobs
         self.events = events
         self.trail = trail
+        limits = limits or CacheLimits()
+        self.completed: TtlLru[tuple[str, str], CachedResult] = TtlLru(limits.results, limits.results_ttl_s)
+        self.in_flight: TtlLru[str, InFlight] = TtlLru(limits.in_flight, limits.in_flight_ttl_s)
+        self._loading: dict[tuple[str, str], asyncio.Future[CachedResult | None]] = {}
+
+    def job_status_changed(self, job_id: str, status: str, error_code: str = "", error_message: str = "") -> None:
+        """A job status event: the cached state follows it; a job that ended is read from the database next."""
+        known = self.in_flight.get(job_id)
+        if known is None:
+            return
+        if status in TERMINAL:
+            self.in_flight.drop(job_id)
+        else:
+            self.in_flight.put(job_id, InFlight(known.tenant, status, known.submitted_by, error_code, error_message,
+                                                known.cv_id))
 
     async def store(
         self, job_id: str, result: result_pb2.EvaluationResult, *, tenant: str, submitted_by: str, cv_id: str
@@ -84,7 +115,10 @@ class ResultApplication:
     async def delete(self, tenant: str, job_ids: list[str]) -> int:
         if not tenant.strip():
             raise errors.InvalidArgument("tenant is required")
-        return await self.results.delete(tenant, [j for j in job_ids if _is_uuid(j)])
+        doomed = {j for j in job_ids if _is_uuid(j)}
+        self.completed.drop_where(lambda key: key[0] == tenant and key[1] in doomed)
+        self.in_flight.drop_where(lambda key: key in doomed)
+        return await self.results.delete(tenant, list(doomed))
 
     async def view(self, caller: Identity, job_id: str) -> ResultView:
         """The job's state and result as the caller may see it; every disclosed result is audited first."""
@@ -94,26 +128,65 @@ class ResultApplication:
         return view
 
     async def _view(self, caller: Identity, job_id: str) -> ResultView:
-        """A job of another tenant, or of another submitter for a submitter, is not found (never forbidden)."""
+        """A job of another tenant, or of another submitter for a submitter, is not found (never forbidden).
+
+        Read order, cheapest first: completed results in memory, the cached state of a job in flight, the
+        database, the job service. The access rule is applied to whichever answers."""
         if not _is_uuid(job_id):
             raise errors.NotFound(f"job {job_id!r} not found")
-        stored = await self.results.get(caller.tenant, job_id)
-        if stored is not None:
-            if not may_read(caller, caller.tenant, stored.submitted_by):
+        tenant = caller.tenant
+        done = self.completed.get((tenant, job_id))
+        if done is None:
+            known = self.in_flight.get(job_id)
+            if known is not None and known.tenant == tenant:
+                return self._in_flight_view(caller, job_id, known)
+            done = await self._load_completed(tenant, job_id)
+        if done is not None:
+            if not may_read(caller, tenant, done.submitted_by):
                 raise errors.NotFound(f"job {job_id!r} not found")
-            return ResultView(job_id, "completed", result_pb2.EvaluationResult.FromString(stored.payload),
-                              cv_id=stored.cv_id)
-        state = await self.jobs.state(caller.tenant, job_id)
-        if state is None or not may_read(caller, caller.tenant, state.submitted_by):
-            raise errors.NotFound(f"job {job_id!r} not found")
-        if state.status == "completed":
+            return ResultView(job_id, "completed", done.result, cv_id=done.cv_id, etag=done.etag)
+        state = await self.jobs.state(tenant, job_id)
+        known = _in_flight(tenant, state)
+        if state is not None and state.status == "completed":
             # The worker stores the result before it marks the job completed, so this is a read race: re-read.
-            stored = await self.results.get(caller.tenant, job_id)
-            if stored is not None:
-                return ResultView(job_id, "completed", result_pb2.EvaluationResult.FromString(stored.payload),
-                                  cv_id=stored.cv_id)
-            return ResultView(job_id, "processing")
-        return ResultView(job_id, state.status, None, state.error_code, state.error_message)
+            done = await self._load_completed(tenant, job_id)
+            if done is not None and may_read(caller, tenant, done.submitted_by):
+                return ResultView(job_id, "completed", done.result, cv_id=done.cv_id, etag=done.etag)
+            known = InFlight(tenant, "processing", state.submitted_by, cv_id=state.cv_id)
+        else:
+            self.in_flight.put(job_id, known)
+        return self._in_flight_view(caller, job_id, known)
+
+    def _in_flight_view(self, caller: Identity, job_id: str, known: InFlight) -> ResultView:
+        if not known.status or not may_read(caller, caller.tenant, known.submitted_by):
+            raise errors.NotFound(f"job {job_id!r} not found")
+        return ResultView(job_id, known.status, None, known.error_code, known.error_message)
+
+    async def _load_completed(self, tenant: str, job_id: str) -> CachedResult | None:
+        """One database read per job at a time: when a job ends, all its watchers and pollers miss the cache at
+        once, and they share the first one's read instead of queueing for the connection pool."""
+        key = (tenant, job_id)
+        pending = self._loading.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        task = asyncio.ensure_future(self._read_completed(tenant, job_id))
+        self._loading[key] = task
+        try:
+            return await asyncio.shield(task)
+        finally:
+            if task.done():
+                self._loading.pop(key, None)
+            else:
+                task.add_done_callback(lambda _: self._loading.pop(key, None))
+
+    async def _read_completed(self, tenant: str, job_id: str) -> CachedResult | None:
+        stored = await self.results.get(tenant, job_id)
+        if stored is None:
+            return None
+        done = _cached(stored)
+        self.completed.put((tenant, job_id), done)
+        self.in_flight.drop(job_id)
+        return done
 
     async def _audit_read(self, caller: Identity, view: ResultView) -> None:
         await self.trail.record(
@@ -141,6 +214,18 @@ class ResultApplication:
                         await self._audit_read(caller, current)
                     yield current
                 last = current
+
+
+def _cached(stored: StoredResult) -> CachedResult:
+    return CachedResult(result_pb2.EvaluationResult.FromString(stored.payload), stored.submitted_by, stored.cv_id,
+                        etag_of(stored.payload))
+
+
+def _in_flight(tenant: str, state: JobState | None) -> InFlight:
+    """What to remember of the job service's answer; "no such job" too (status ""), for the same short time."""
+    if state is None:
+        return InFlight(tenant, "")
+    return InFlight(tenant, state.status, state.submitted_by, state.error_code, state.error_message, state.cv_id)
 
 
 def _is_uuid(value: str) -> bool:

@@ -10,6 +10,13 @@ from cveval.result.v1 import result_pb2, result_pb2_grpc
 from cveval_kit.identity import current_identity
 from cveval_result.service import ResultApplication, ResultView
 
+# A completed result never changes; `private`: it is one caller's data, never for a shared cache. The short max-age
+# bounds how long a client keeps showing a result erased meanwhile; after it, If-None-Match gets a 304 (no body).
+COMPLETED_CACHE_CONTROL = "private, max-age=60"
+IN_FLIGHT_CACHE_CONTROL = "no-store"
+# The edge's response filter turns this hint into the HTTP status (deploy/envoy/envoy.yaml, the Lua filter).
+HTTP_STATUS_HINT = "x-cveval-http-status"
+
 
 def _fields(view: ResultView) -> dict[str, object]:
     fields: dict[str, object] = {"id": view.id, "status": view.status}
@@ -20,6 +27,15 @@ def _fields(view: ResultView) -> dict[str, object]:
     return fields
 
 
+def _matches(context: grpc.aio.ServicerContext, etag: str) -> bool:
+    """If-None-Match (forwarded by the edge as metadata) names this version: a list, or `*`."""
+    for key, value in context.invocation_metadata() or ():
+        if key == "if-none-match":
+            wanted = str(value)
+            return wanted.strip() == "*" or etag in (v.strip().removeprefix("W/") for v in wanted.split(","))
+    return False
+
+
 class ResultServicer(result_pb2_grpc.ResultServiceServicer):
     def __init__(self, app: ResultApplication) -> None:
         self.app = app
@@ -27,7 +43,17 @@ class ResultServicer(result_pb2_grpc.ResultServiceServicer):
     async def GetResult(
         self, request: result_pb2.GetResultRequest, context: grpc.aio.ServicerContext
     ) -> result_pb2.GetResultResponse:
-        return result_pb2.GetResultResponse(**_fields(await self.app.view(current_identity(), request.id)))  # type: ignore[arg-type]
+        view = await self.app.view(current_identity(), request.id)
+        if not view.etag:
+            await context.send_initial_metadata((("cache-control", IN_FLIGHT_CACHE_CONTROL),))
+            return result_pb2.GetResultResponse(**_fields(view))  # type: ignore[arg-type]
+        headers = [("etag", view.etag), ("cache-control", COMPLETED_CACHE_CONTROL)]
+        if _matches(context, view.etag):
+            # Access was checked and the read audited like any other; only the body is left out.
+            await context.send_initial_metadata((*headers, (HTTP_STATUS_HINT, "304")))
+            return result_pb2.GetResultResponse(id=view.id, status=view.status)
+        await context.send_initial_metadata(tuple(headers))
+        return result_pb2.GetResultResponse(**_fields(view))  # type: ignore[arg-type]
 
     async def WatchResult(
         self, request: result_pb2.WatchResultRequest, context: grpc.aio.ServicerContext

@@ -1,0 +1,135 @@
+"""wrk through Envoy: one Lua script per path (the credential on every request, a distinct Idempotency-Key per
+evaluate, a distinct small text per upload), and its summary parsed into req/s and p50/p99.
+
+wrk rather than a Python client: the load generator must not be the bottleneck of a path that answers in a few
+milliseconds, and wrk's C event loop costs far less CPU per request than any Python client on the same 2 cores.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench._report import say
+
+WRK_SETUP_HINT = "apt-get install -y wrk (Debian package `wrk`)"
+
+# Each wrk thread has its own Lua state: `id` (set in setup) keeps the keys and texts of the threads apart.
+_PRELUDE = """
+local counter = 0
+thread_id = 0  -- a global: thread:set() replaces it in each thread's own state
+local threads = {}
+function setup(thread)
+  thread:set("thread_id", #threads + 1)
+  table.insert(threads, thread)
+end
+"""
+
+_GET = _PRELUDE + """
+wrk.method = "GET"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+"""
+
+_EVALUATE = _PRELUDE + """
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"cv_id":"%(cv_id)s","project_id":"%(project_id)s"}'
+function request()
+  counter = counter + 1
+  wrk.headers["Idempotency-Key"] = string.format("%(run)s-%%d-%%d", thread_id, counter)
+  return wrk.format(nil)
+end
+"""
+
+_UPLOAD = _PRELUDE + """
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+wrk.headers["Content-Type"] = "multipart/form-data; boundary=BENCHBOUNDARY"
+local function part(name, text)
+  return "--BENCHBOUNDARY\\r\\nContent-Disposition: form-data; name=\\"" .. name .. "\\"; filename=\\"" .. name
+    .. ".txt\\"\\r\\nContent-Type: text/plain\\r\\n\\r\\n" .. text .. "\\r\\n"
+end
+function request()
+  counter = counter + 1
+  local tag = string.format("%(run)s %%d %%d", thread_id, counter)
+  local body = part("cv", "Jane Doe. Backend engineer, 6 years of Python, PostgreSQL, Kubernetes. " .. tag)
+    .. part("project", "Project report: an evaluation pipeline with retries and idempotency. " .. tag)
+    .. "--BENCHBOUNDARY--\\r\\n"
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+SCRIPTS = {"get": _GET, "evaluate": _EVALUATE, "upload": _UPLOAD}
+
+
+@dataclass
+class WrkFigures:
+    path: str
+    connections: int
+    seconds: float
+    requests: int
+    req_per_s: float
+    p50_ms: float | None
+    p99_ms: float | None
+    non_2xx: int
+    socket_errors: int
+    status_line: str  # "2xx" or the first non-2xx seen in a probe, for the reader
+
+
+def wrk_available() -> str | None:
+    return shutil.which("wrk")
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if match is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse(path: str, connections: int, seconds: float, output: str) -> WrkFigures:
+    """The numbers of wrk's `--latency` summary."""
+    percentiles = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)", output, re.MULTILINE))
+    total = re.search(r"(\d+) requests in", output)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return WrkFigures(
+        path=path,
+        connections=connections,
+        seconds=seconds,
+        requests=int(total.group(1)) if total else 0,
+        req_per_s=float(rate.group(1)) if rate else 0.0,
+        p50_ms=_ms(percentiles["50"]) if "50" in percentiles else None,
+        p99_ms=_ms(percentiles["99"]) if "99" in percentiles else None,
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(g) for g in sock.groups()) if sock else 0,
+        status_line="",
+    )
+
+
+def run_wrk(url: str, script: str, *, path: str, connections: int, seconds: float, threads: int = 1) -> WrkFigures:
+    """One bounded wrk run (its own `-d`, plus a hard timeout) against `url` with the Lua `script`."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+        lua = Path(handle.name)
+    try:
+        command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "--latency",
+                   "--timeout", "10s", "-s", str(lua), url]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    finally:
+        lua.unlink(missing_ok=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    figures = parse(path, connections, seconds, done.stdout)
+    say(f"  {path:<22} c={connections:<4} {figures.req_per_s:8.1f} req/s  p50 {figures.p50_ms} ms  "
+        f"p99 {figures.p99_ms} ms  non-2xx {figures.non_2xx}")
+    return figures
