@@ -105,9 +105,15 @@ async def ensure_dead_letter_stream(js: JetStreamContext, name: str, subject: st
 async def publish(js: JetStreamContext, subject: str, payload: bytes, msg_id: str) -> None:
     """Publish once: `Nats-Msg-Id` lets JetStream drop a re-publish of the same id within its window."""
     with tracer.start_as_current_span(f"publish {subject}", kind=trace.SpanKind.PRODUCER) as span:
-        span.set_attribute("messaging.system", "nats")
-        span.set_attribute("messaging.destination.name", subject)
-        span.set_attribute("messaging.message.id", msg_id)
+        span.set_attributes(
+            {
+                "messaging.system": "nats",
+                "messaging.operation.type": "send",
+                "messaging.operation.name": "publish",
+                "messaging.destination.name": subject,
+                "messaging.message.id": msg_id,
+            }
+        )
         headers = inject_headers({"Nats-Msg-Id": msg_id})
         await js.publish(subject, payload, headers=headers)
 
@@ -217,9 +223,18 @@ class PullConsumer:
                 HANDLE_SECONDS.labels(o.durable).time(),
                 tracer.start_as_current_span(f"process {o.subject}", kind=trace.SpanKind.CONSUMER) as span,
             ):
-                span.set_attribute("messaging.system", "nats")
-                span.set_attribute("messaging.destination.name", o.subject)
-                span.set_attribute("messaging.delivery.attempt", attempt)
+                span.set_attributes(
+                    {
+                        "messaging.system": "nats",
+                        "messaging.operation.type": "process",
+                        "messaging.operation.name": "process",
+                        "messaging.destination.name": o.subject,
+                        "messaging.destination.subscription.name": o.durable,
+                        "messaging.consumer.group.name": o.durable,
+                        "messaging.message.id": headers.get("Nats-Msg-Id", ""),
+                        "messaging.delivery.attempt": attempt,
+                    }
+                )
                 keepalive = asyncio.create_task(self._keep_in_progress(msg))
                 try:
                     outcome = await self.handler(delivery)

@@ -119,7 +119,7 @@ def upstream_call(
         f"{op} {provider}:{model}", kind=trace.SpanKind.CLIENT, record_exception=False, set_status_on_exception=False
     ) as span:
         span.set_attribute("gen_ai.operation.name", op)
-        span.set_attribute("gen_ai.system", provider)
+        span.set_attribute("gen_ai.provider.name", provider)
         span.set_attribute("gen_ai.request.model", model)
         span.set_attribute("cveval.attempt", attempt)
         span.set_attribute("cveval.breaker_state", breaker.name.lower())

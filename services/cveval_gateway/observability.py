@@ -87,6 +87,14 @@ class Observation:
         self.span.set_attribute("gen_ai.usage.input_tokens", prompt_tokens)
         self.span.set_attribute("gen_ai.usage.output_tokens", completion_tokens)
 
+    def requested(self, temperature: float, max_tokens: int, seed: int | None) -> None:
+        """The gen_ai.request.* attributes of a chat call (a 0 max_tokens leaves the limit to the provider)."""
+        self.span.set_attribute("gen_ai.request.temperature", temperature)
+        if max_tokens > 0:
+            self.span.set_attribute("gen_ai.request.max_tokens", max_tokens)
+        if seed is not None:
+            self.span.set_attribute("gen_ai.request.seed", seed)
+
     def failed(self, outcome: str, message: str) -> None:
         self.outcome = outcome
         self.span.set_status(trace.Status(trace.StatusCode.ERROR, message))
@@ -105,7 +113,7 @@ async def observed(
         f"{op} {model}", kind=trace.SpanKind.CLIENT, links=links, record_exception=False, set_status_on_exception=False
     ) as span:
         span.set_attribute("gen_ai.operation.name", op)
-        span.set_attribute("gen_ai.system", provider)
+        span.set_attribute("gen_ai.provider.name", provider)
         span.set_attribute("gen_ai.request.model", model)
         observation = Observation(span=span, model=model)
         AI_IN_FLIGHT.labels(op).inc()
