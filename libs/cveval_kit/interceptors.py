@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from prometheus_client import Counter, Gauge, Histogram
 
 from cveval_kit import identity
 from cveval_kit.errors import (
@@ -30,18 +29,11 @@ from cveval_kit.errors import (
     ServiceError,
     Unavailable,
 )
+from cveval_kit.metrics import GRPC_IN_FLIGHT, GRPC_LATENCY, GRPC_REQUESTS
 from cveval_kit.outages import as_unavailable
 
 log = logging.getLogger(__name__)
 
-GRPC_REQUESTS = Counter("cveval_grpc_requests_total", "gRPC calls handled", ["method", "code"])
-GRPC_LATENCY = Histogram(
-    "cveval_grpc_request_duration_seconds",
-    "gRPC call latency",
-    ["method"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
-GRPC_IN_FLIGHT = Gauge("cveval_grpc_in_flight", "gRPC calls in progress", ["method"])
 
 Behavior = Callable[..., Any]
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]]
@@ -70,24 +62,24 @@ class _MethodMetrics:
     """The label children of one method, looked up once."""
 
     method: str
-    latency: Any
     in_flight: Any
-    by_code: dict[str, Any]
+    by_code: dict[str, tuple[Any, Any]]  # status code → (request counter, latency histogram)
     access: _Access | None = None
     retry_after_s: int = 5
 
     @classmethod
     def of(cls, method: str, access: _Access | None = None, retry_after_s: int = 5) -> _MethodMetrics:
-        return cls(method, GRPC_LATENCY.labels(method), GRPC_IN_FLIGHT.labels(method), {}, access, retry_after_s)
+        return cls(method, GRPC_IN_FLIGHT.labels(method), {}, access, retry_after_s)
 
     def done(self, context: grpc.aio.ServicerContext, started: float) -> None:
         self.in_flight.dec()
-        self.latency.observe(time.perf_counter() - started)
         code = _code_of(context)
-        counter = self.by_code.get(code)
-        if counter is None:
-            counter = self.by_code[code] = GRPC_REQUESTS.labels(self.method, code)
-        counter.inc()
+        children = self.by_code.get(code)
+        if children is None:
+            children = (GRPC_REQUESTS.labels(self.method, code), GRPC_LATENCY.labels(self.method, code))
+            self.by_code[code] = children
+        children[0].inc()
+        children[1].observe(time.perf_counter() - started)
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):

@@ -20,28 +20,14 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolic
 from nats.js.errors import NotFoundError
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from prometheus_client import Counter, Gauge, Histogram
 
+from cveval_kit.metrics import HANDLE_SECONDS, IN_FLIGHT, MESSAGES, QUEUE_LATENCY
 from cveval_kit.settings import Settings, get_settings
 from cveval_kit.telemetry import extract_context, inject_headers
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
-MESSAGES = Counter("cveval_queue_messages_total", "JetStream messages handled", ["consumer", "outcome"])
-HANDLE_SECONDS = Histogram(
-    "cveval_queue_handle_duration_seconds",
-    "Time to handle one message",
-    ["consumer"],
-    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
-)
-QUEUE_LATENCY = Histogram(
-    "cveval_queue_latency_seconds",
-    "Time from publish to the start of handling",
-    ["consumer"],
-    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
-IN_FLIGHT = Gauge("cveval_queue_in_flight", "Messages being handled", ["consumer"])
 
 
 def inbox_prefix(user: str) -> str:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 from typing import Final
 
 from opentelemetry import trace
-from prometheus_client import Counter
 
 from cveval_job.adapters.gateway_client import GatewayClient
 from cveval_job.adapters.upload_client import UploadClient
@@ -26,6 +25,7 @@ from cveval_job.domain.retrieval import (
     retrieve,
     retrieve_lexical,
 )
+from cveval_job.metrics import DEGRADED
 from cveval_job.scoring.model import Chunk, Evaluation, ScoringInput, Vacancy
 from cveval_job.scoring.ports import Scorer
 from cveval_kit import errors
@@ -39,11 +39,6 @@ TOP_K = 6
 DEGRADED_FLAG: Final = "degraded_to_offline_scorer"
 DEGRADED_REASON_PREFIX: Final = "degraded_reason:"
 MAX_REASON_CHARS: Final = 240
-DEGRADED = Counter(
-    "evaluations_degraded_total",
-    "Evaluations scored by the offline scorer because the model provider was unavailable",
-    ["reason"],
-)
 
 
 class PermanentFailure(Exception):

@@ -15,7 +15,12 @@ def test_legacy_network_and_database_names_are_renamed_before_export() -> None:
     provider.add_span_processor(CurrentConventions())
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("test")
-    legacy: dict[str, str | int] = {"net.peer.ip": "10.0.0.7", "net.peer.port": 5123, "db.statement": "SELECT 1", "rpc.system": "grpc"}
+    legacy: dict[str, str | int] = {
+        "net.peer.ip": "10.0.0.7",
+        "net.peer.port": 5123,
+        "db.statement": "SELECT 1",
+        "rpc.system": "grpc",
+    }
     with tracer.start_as_current_span("call", attributes=legacy):
         pass
     (span,) = exporter.get_finished_spans()
