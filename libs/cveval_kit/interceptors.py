@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
 
 from cveval_kit import identity
 from cveval_kit.errors import (
@@ -33,6 +36,8 @@ from cveval_kit.metrics import GRPC_IN_FLIGHT, GRPC_LATENCY, GRPC_REQUESTS
 from cveval_kit.outages import as_unavailable
 
 log = logging.getLogger(__name__)
+
+ERROR_DOMAIN = "cveval"  # google.rpc.ErrorInfo.domain of every error the services raise
 
 
 Behavior = Callable[..., Any]
@@ -173,17 +178,35 @@ async def _abort_with(exc: BaseException, context: grpc.aio.ServicerContext, met
             log.warning("%s: dependency unavailable: %s", metrics.method, type(exc).__name__)
             exc = outage
     if isinstance(exc, ServiceError):
-        metadata: list[tuple[str, str]] = [(ERROR_CODE_METADATA_KEY, exc.code)]
+        metadata: list[tuple[str, str | bytes]] = [(ERROR_CODE_METADATA_KEY, exc.code)]
         if exc.http_status is not None:
             metadata.append((HTTP_STATUS_METADATA_KEY, str(exc.http_status)))
+        retry_after = None
         if isinstance(exc, Unavailable):
             retry_after = exc.retry_after_s if exc.retry_after_s is not None else metrics.retry_after_s
             metadata.append((RETRY_AFTER_METADATA_KEY, str(retry_after)))
+        metadata.append(status_details(exc, retry_after))
         context.set_trailing_metadata(tuple(metadata))
         await context.abort(exc.status, exc.message)
     # Anything else is a bug: log it whole here, show the caller nothing of it.
     log.error("unhandled error in %s", metrics.method, exc_info=exc)
     await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+
+def status_details(exc: ServiceError, retry_after_s: int | None = None) -> tuple[str, bytes]:
+    """The google.rpc.Status of an error as grpc-status-details-bin: ErrorInfo with the machine-readable code as its
+    reason (domain `cveval`) for gRPC clients, and RetryInfo on UNAVAILABLE; REST keeps the x-cveval-error-code header.
+    """
+    details = [any_pb2.Any()]
+    details[0].Pack(error_details_pb2.ErrorInfo(reason=exc.code, domain=ERROR_DOMAIN))
+    if retry_after_s is not None:
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.FromSeconds(retry_after_s)
+        details.append(any_pb2.Any())
+        details[-1].Pack(retry)
+    status = status_pb2.Status(code=exc.status.value[0], message=exc.message, details=details)
+    key, value = rpc_status.to_status(status).trailing_metadata[0]
+    return key, value
 
 
 def _code_of(context: grpc.aio.ServicerContext) -> str:
