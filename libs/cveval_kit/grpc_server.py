@@ -22,6 +22,8 @@ from cveval_kit.settings import Settings
 
 log = logging.getLogger(__name__)
 
+_MAX_METADATA_BYTES = 64 * 1024
+
 Register = Callable[[grpc.aio.Server], None]
 # The health service name that reports readiness (dependencies reachable). The overall status ("") reports liveness
 # only: a liveness probe on it must not restart a healthy process because its database is out.
@@ -43,6 +45,10 @@ class GrpcServer:
                 ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
                 ("grpc.max_send_message_length", settings.grpc_max_message_bytes),
                 ("grpc.so_reuseport", 0),
+                # Above Envoy's max_request_headers_kb plus what Envoy adds, so oversized headers are refused by
+                # Envoy as 431; gRPC's own 8 KiB default answers RESOURCE_EXHAUSTED, which REST clients saw as 429.
+                ("grpc.max_metadata_size", _MAX_METADATA_BYTES),
+                ("grpc.absolute_max_metadata_size", _MAX_METADATA_BYTES),
             ],
         )
         self.health = health.aio.HealthServicer()

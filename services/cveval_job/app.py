@@ -78,7 +78,7 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 async def start(settings: Settings, port: int | None = None) -> Running:
     engine = create_engine(settings, "cveval-job")
     sessions = session_factory(engine)
-    nc = await jetstream.connect(settings.nats_url, "cveval-job")
+    nc = await jetstream.connect(settings.nats_url, "cveval-job", settings)
     queue = JetStreamJobQueue(nc, settings)
     await queue.ensure_stream()
     vacancy_store = VacancyRepository(sessions)

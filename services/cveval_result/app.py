@@ -24,7 +24,7 @@ SERVICE_NAME = result_pb2.DESCRIPTOR.services_by_name["ResultService"].full_name
 
 async def start(settings: Settings, port: int | None = None) -> Running:
     engine = create_engine(settings, "cveval-result")
-    nc = await jetstream.connect(settings.nats_url, "cveval-result")
+    nc = await jetstream.connect(settings.nats_url, "cveval-result", settings)
     trail = JetStreamAuditTrail(nc, settings.audit_stream, settings.audit_subject_prefix, "result")
     await trail.ensure()
     app = ResultApplication(

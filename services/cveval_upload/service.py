@@ -10,9 +10,11 @@ from cveval_kit import audit, errors
 from cveval_kit.identity import Identity
 from cveval_kit.tenancy import cache_owner, owner_filter
 from cveval_upload.adapters.repository import DocumentRepository
-from cveval_upload.domain.document import prepare_document
+from cveval_upload.admission import ByteBudget
+from cveval_upload.domain.document import PreparedDocument
 from cveval_upload.domain.errors import UploadError
 from cveval_upload.domain.multipart_form import parse_multipart, require_fields
+from cveval_upload.domain.ports import DocumentPreparer
 from cveval_upload.model import KINDS, Erased, StoredDocument
 from cveval_upload.ports import CacheForgetter
 
@@ -24,33 +26,51 @@ def to_service_error(exc: UploadError, field: str | None = None) -> errors.Servi
     mapped: type[errors.ServiceError] = {
         "UNSUPPORTED_MEDIA_TYPE": errors.UnsupportedMediaType,
         "FILE_TOO_LARGE": errors.PayloadTooLarge,
+        "DOCUMENT_TOO_COMPLEX": DocumentTooComplex,
     }.get(exc.code, errors.InvalidArgument)
     return mapped(message, code=exc.code)
+
+
+class DocumentTooComplex(errors.ServiceError):
+    """422: gRPC has no such status, so INVALID_ARGUMENT carries the HTTP hint, as 413 and 415 do."""
+
+    status = errors.InvalidArgument.status
+    http_status = 422
+    code = "DOCUMENT_TOO_COMPLEX"
 
 
 class UploadService:
     def __init__(
         self,
         repository: DocumentRepository,
+        preparer: DocumentPreparer,
+        budget: ByteBudget,
         max_file_bytes: int,
         trail: audit.AuditTrail,
         caches: CacheForgetter,
     ) -> None:
         self.repository = repository
+        self.preparer = preparer
+        # Bytes held by in-flight requests; the servicer reserves a request's bytes before calling in here.
+        self.budget = budget
         self.max_file_bytes = max_file_bytes
         self.trail = trail
         self.caches = caches
+
+    async def _prepare(self, data: bytes, field: str | None) -> PreparedDocument:
+        try:
+            # In a sandboxed process with its own CPU and memory budget, off the event loop. The message names the
+            # field through to_service_error.
+            return await self.preparer.prepare(data)
+        except UploadError as exc:
+            raise to_service_error(exc, field) from exc
 
     async def upload(
         self, caller: Identity, kind: str, filename: str, data: bytes, *, field: str | None = None
     ) -> tuple[StoredDocument, bool]:
         if kind not in KINDS:
             raise errors.InvalidArgument(f"document kind must be one of {', '.join(KINDS)}")
-        try:
-            # Parsing PDFs is CPU work: keep it off the event loop so other calls are not stalled.
-            prepared = await asyncio.to_thread(prepare_document, data, max_bytes=self.max_file_bytes)
-        except UploadError as exc:
-            raise to_service_error(exc, field) from exc
+        prepared = await self._prepare(data, field)
         return await self.repository.save(
             tenant=caller.tenant,
             owner=caller.principal,
@@ -72,13 +92,15 @@ class UploadService:
             raise to_service_error(exc) from exc
         # Check both files before storing either, so a bad project report does not leave an orphan CV.
         stored: dict[str, StoredDocument] = {}
-        prepared = {}
-        for field in _FORM_FIELDS:
-            part = form[field]
-            try:
-                prepared[field] = await asyncio.to_thread(prepare_document, part.data, max_bytes=self.max_file_bytes)
-            except UploadError as exc:
-                raise to_service_error(exc, field) from exc
+        # Both files are read at once (one extraction worker each), so the request's time is one file's budget.
+        outcomes = await asyncio.gather(
+            *(self._prepare(form[field].data, field) for field in _FORM_FIELDS), return_exceptions=True
+        )
+        prepared: dict[str, PreparedDocument] = {}
+        for field, outcome in zip(_FORM_FIELDS, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                raise outcome  # the first field's error wins, as when the files were read one after the other
+            prepared[field] = outcome
         for field in _FORM_FIELDS:
             p = prepared[field]
             document, _ = await self.repository.save(

@@ -11,6 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from cveval.upload.v1 import upload_pb2, upload_pb2_grpc
 from cveval_kit import errors
 from cveval_kit.identity import current_identity
+from cveval_upload.admission import Reservation, ServiceBusy
 from cveval_upload.model import StoredDocument
 from cveval_upload.service import UploadService
 
@@ -42,6 +43,21 @@ class UploadServicer(upload_pb2_grpc.UploadServiceServicer):
     async def Upload(
         self, request_iterator: AsyncIterator[upload_pb2.UploadRequest], context: grpc.aio.ServicerContext
     ) -> upload_pb2.UploadResponse:
+        try:
+            with self.service.budget.reserve(0) as reservation:
+                header, data = await self._receive(request_iterator, reservation)
+                kind = _KIND_FROM_PROTO.get(header.kind)
+                if kind is None:
+                    raise errors.InvalidArgument("header.kind must be DOCUMENT_KIND_CV or DOCUMENT_KIND_PROJECT")
+                document, dedup = await self.service.upload(current_identity(), kind, header.filename, data)
+            return upload_pb2.UploadResponse(document=document_to_proto(document), deduplicated=dedup)
+        except ServiceBusy as exc:
+            await _abort_busy(context, exc)
+            raise  # not reached: abort raises
+
+    async def _receive(
+        self, request_iterator: AsyncIterator[upload_pb2.UploadRequest], reservation: Reservation
+    ) -> tuple[upload_pb2.UploadHeader, bytes]:
         header: upload_pb2.UploadHeader | None = None
         chunks: list[bytes] = []
         size = 0
@@ -58,20 +74,26 @@ class UploadServicer(upload_pb2_grpc.UploadServiceServicer):
                 if size > self.service.max_file_bytes:
                     limit = self.service.max_file_bytes / (1024 * 1024)
                     raise errors.PayloadTooLarge(f"file exceeds the {limit:g} MiB limit")
+                # Reserved as it arrives, so a stream is refused as soon as the service is at capacity.
+                reservation.grow(len(message.chunk))
                 chunks.append(message.chunk)
         if header is None:
             raise errors.InvalidArgument("the upload stream is empty")
-        kind = _KIND_FROM_PROTO.get(header.kind)
-        if kind is None:
-            raise errors.InvalidArgument("header.kind must be DOCUMENT_KIND_CV or DOCUMENT_KIND_PROJECT")
-        document, dedup = await self.service.upload(current_identity(), kind, header.filename, b"".join(chunks))
-        return upload_pb2.UploadResponse(document=document_to_proto(document), deduplicated=dedup)
+        return header, b"".join(chunks)
 
     async def UploadForm(
         self, request: upload_pb2.UploadFormRequest, context: grpc.aio.ServicerContext
     ) -> upload_pb2.UploadFormResponse:
-        stored = await self.service.upload_form(current_identity(), request.form.data, request.form.content_type)
-        return upload_pb2.UploadFormResponse(cv_id=stored["cv"].id, project_id=stored["project"].id)
+        try:
+            # The body is already received whole (one gRPC message); holding it while both files are read is what
+            # the budget counts. Envoy's circuit breaker bounds how many such messages arrive at once.
+            with self.service.budget.reserve(len(request.form.data)):
+                form = request.form
+                stored = await self.service.upload_form(current_identity(), form.data, form.content_type)
+            return upload_pb2.UploadFormResponse(cv_id=stored["cv"].id, project_id=stored["project"].id)
+        except ServiceBusy as exc:
+            await _abort_busy(context, exc)
+            raise  # not reached: abort raises
 
     async def GetDocument(
         self, request: upload_pb2.GetDocumentRequest, context: grpc.aio.ServicerContext
@@ -112,3 +134,9 @@ def _tenant(tenant: str) -> str:
     if not tenant.strip():
         raise errors.InvalidArgument("tenant is required")
     return tenant
+
+
+async def _abort_busy(context: grpc.aio.ServicerContext, exc: ServiceBusy) -> None:
+    # The kit's error mapping sets its own trailers; Retry-After must travel with them, so abort here.
+    context.set_trailing_metadata(((errors.ERROR_CODE_METADATA_KEY, exc.code), ("retry-after", str(exc.retry_after_s))))
+    await context.abort(exc.status, exc.message)

@@ -30,6 +30,11 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             # A short key cache keeps the revocation test quick.
             "CVEVAL_AUTH_CACHE_TTL_S": str(E2E_KEY_CACHE_TTL_S),
             **oidc_env(tmp_path_factory.mktemp("oidc")),
+            # Small extraction budgets keep the hostile corpus fast (tests/e2e/test_hostile_inputs.py); a byte
+            # budget of two full forms makes concurrent uploads meet it.
+            "CVEVAL_UPLOAD_EXTRACT_CPU_S": "3",
+            "CVEVAL_UPLOAD_EXTRACT_TIMEOUT_S": "8",
+            "CVEVAL_UPLOAD_INFLIGHT_BYTES": str(4 * E2E_MAX_UPLOAD_BYTES),
         }
     )
     running = Stack(data_dir=tmp_path_factory.mktemp("stack"), http_port=free_port(), workers=2, extra_env=env)

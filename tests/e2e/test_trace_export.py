@@ -163,11 +163,16 @@ def test_one_evaluation_is_one_trace_rooted_at_envoy(
         trace_hex = http.get(f"/v1/result/{job_id}").json()["result"]["provenance"]["trace_id"]
     trace_id = bytes.fromhex(trace_hex)
     expected = {"cveval-envoy", "cveval-job", "cveval-worker", "cveval-upload", "cveval-gateway", "cveval-result"}
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         spans = spans_received.of_trace(trace_id)
-        # The worker's `process` span ends after the result is stored, so it may arrive last.
-        if expected <= {s[0] for s in spans} and any(s[1].startswith("process ") for s in spans):
+        # Envoy exports its spans in batches too: wait for its request span (the root), not only for its name; the
+        # worker's `process` span ends after the result is stored, so it may arrive last.
+        if (
+            expected <= {s[0] for s in spans}
+            and any(not s[3] for s in spans)
+            and any(s[1].startswith("process ") for s in spans)
+        ):
             break
         time.sleep(0.1)  # the processes export in batches every 100 ms
     spans = spans_received.of_trace(trace_id)

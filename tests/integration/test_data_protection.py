@@ -22,6 +22,9 @@ from cveval.job.v1 import admin_pb2, job_pb2
 from cveval.result.v1 import result_pb2
 from cveval.upload.v1 import upload_pb2
 from cveval_job.domain.retrieval import query_windows
+from cveval_job.scoring.candidate_text import clean_cv
+from cveval_job.scoring.pipeline import CV_PASSAGES
+from cveval_job.scoring.rubrics import default_vacancy
 from cveval_kit import audit
 from cveval_kit.tenancy import cache_owner
 from tests.support.flows import Team, code_of, evaluate, finished, new_team, upload_pair
@@ -104,10 +107,16 @@ async def test_deleting_a_candidate_leaves_no_trace(mesh: Mesh, db: asyncpg.Conn
     )).document
     await mesh.results(team.reviewer()).GetResult(result_pb2.GetResultRequest(id=job_id))
     needles = [cv_id, job_id, project_id, cv.sha256, marker, cache_owner(team.tenant, cv_id)]
-    # The CV's own windows (others may equal another test's CV, whose cache entries are that CV's data).
-    windows = [w for w in query_windows(cv.text) if marker in w]
+    # The passages the pipeline embedded for this CV (the cleaned text, as the scorer reads it), found by their hashes
+    # among the keys the gateway tagged with this candidate; others may equal another test's CV and stay its data.
+    cleaned = clean_cv(cv.text, default_vacancy().job_description).text or cv.text
+    windows = [w for w in query_windows(cleaned, CV_PASSAGES) if marker in w]
     assert windows
     window_keys = [hashlib.sha256(w.encode()).hexdigest() for w in windows]
+    tagged = await db.fetch(
+        "SELECT DISTINCT text_sha256 FROM gateway.cache_owners WHERE owner = $1", cache_owner(team.tenant, cv_id)
+    )
+    assert set(window_keys) <= {bytes(r["text_sha256"]).hex() for r in tagged}
     before = await rows_mentioning(db, [*needles, *window_keys])
     # The scan can fail: before the deletion it finds the candidate in each service's tables and the gateway cache.
     assert {'"upload"."documents"', '"upload"."contents"', '"job"."jobs"', '"result"."results"',

@@ -62,6 +62,12 @@ def _with_identity(identity: Callable[[], Metadata]) -> list[Any]:
     return [kind(identity) for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)]
 
 
+def identity_channel(addr: str, identity: Callable[[], Metadata] | None = None) -> grpc.aio.Channel:
+    """A channel to one service whose calls carry a signed identity, `caller()` (a submitter of tenant-a) unless
+    given, as calls through the edge do."""
+    return grpc.aio.insecure_channel(addr, interceptors=_with_identity(identity or caller))
+
+
 @dataclass
 class Mesh:
     settings: Settings
@@ -72,7 +78,7 @@ class Mesh:
 
     def _channel(self, addr: str, identity: Callable[[], Metadata] | None = None) -> grpc.aio.Channel:
         """A channel whose calls carry a signed identity: `caller()` (a submitter of tenant-a) unless given."""
-        ch = grpc.aio.insecure_channel(addr, interceptors=_with_identity(identity or caller))
+        ch = identity_channel(addr, identity)
         self.channels.append(ch)
         return ch
 

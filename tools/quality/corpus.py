@@ -23,6 +23,7 @@ class Corpus:
     jobs: dict[str, str]  # stem without "rm_jd_" → extracted text
     own_role: dict[str, str]
     unrelated: str
+    formats: dict[str, str]  # resume stem → the format it ships in (pdf, docx, txt)
 
 
 def corpus_dir(override: str | None) -> Path | None:
@@ -54,13 +55,9 @@ def load_corpus(root: Path) -> Corpus:
         jobs=_load_dir(root / "job_descriptions", "rm_jd_"),
         own_role={str(k): str(v) for k, v in roles["own_role"].items()},
         unrelated=str(roles["unrelated"]),
+        formats={p.stem.removeprefix("rm_"): p.suffix.lstrip(".").lower() for p in (root / "resumes").iterdir()},
     )
 
 
 def project_reports() -> dict[str, str]:
     return {level: (DATA / f"report_{level}.md").read_text(encoding="utf-8") for level in REPORT_LEVELS}
-
-
-def injections() -> dict[str, list[str]]:
-    raw = data_yaml("injections.yaml")
-    return {stage: [str(s) for s in raw[stage]] for stage in ("cv", "project")}

@@ -5,16 +5,14 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from cveval_job.scoring.injection import INJECTION_FLAG
 from cveval_job.scoring.model import Vacancy
 from cveval_job.scoring.rubrics import default_vacancy, vacancy_from_texts
-from tests.fixtures.documents import SAMPLE_CV, make_docx, make_pdf, make_txt
-from tools.quality.checks import Check, adjacent_gaps, rank_from_bottom, rank_from_top, render_table, spread
-from tools.quality.corpus import Corpus, extract, injections, project_reports
+from tests.fixtures.documents import SAMPLE_CV, make_docx, make_txt
+from tools.quality.checks import Check, adjacent_gaps, rank_from_bottom, rank_from_top, render_table
+from tools.quality.corpus import Corpus, extract, project_reports
 from tools.quality.pipeline import Pipeline
 
 FORMAT_TOLERANCE = 0.02
-INJECTION_TOLERANCE = 0.02
 PROJECT_MIN_GAP = 0.5
 
 
@@ -27,6 +25,10 @@ class Section:
 
 def _short(name: str, width: int = 10) -> str:
     return name if len(name) <= width else name[:width]
+
+
+def vacancies_of(corpus: Corpus) -> dict[str, Vacancy]:
+    return _vacancies(corpus)
 
 
 def _vacancies(corpus: Corpus) -> dict[str, Vacancy]:
@@ -59,7 +61,7 @@ async def ranking(corpus: Corpus, pipeline: Pipeline) -> Section:
 
 
 async def formats(corpus: Corpus, pipeline: Pipeline) -> Section:
-    section = Section("Format invariance: the same CV as PDF, DOCX and TXT, against its own role")
+    section = Section("Format invariance: the original file (as shipped) against the same CV as DOCX and TXT")
     vacancies = _vacancies(corpus)
     report = project_reports()["average"]
     rows: list[list[str]] = []
@@ -67,44 +69,15 @@ async def formats(corpus: Corpus, pipeline: Pipeline) -> Section:
         own = corpus.own_role.get(resume)
         if own not in vacancies:
             continue
-        # The original file's text is the content; each format is generated from it and extracted again.
-        versions = {
-            "original": text,
-            "pdf": extract(make_pdf(text)),
-            "docx": extract(make_docx(text)),
-            "txt": extract(make_txt(text)),
-        }
+        # The reference is the original file's own extraction; the other formats carry the same text.
+        versions = {"original": text, "docx": extract(make_docx(text)), "txt": extract(make_txt(text))}
         rates = {fmt: (await pipeline.evaluate(t, report, vacancies[own])).evaluation.cv_match_rate
                  for fmt, t in versions.items()}
-        generated = spread([rates["pdf"], rates["docx"], rates["txt"]])
-        overall = spread(list(rates.values()))
-        rows.append([resume, *(f"{rates[f]:.2f}" for f in versions), f"{generated:.2f}", f"{overall:.2f}"])
-        section.checks.append(Check(section.title, f"{resume} |Δ cv_match_rate| pdf/docx/txt", f"{generated:.2f}",
-                                    f"≤ {FORMAT_TOLERANCE}", generated <= FORMAT_TOLERANCE))
-    headers = ["resume", "original", "pdf", "docx", "txt", "Δ generated", "Δ with original"]
-    section.body = render_table(headers, rows)
-    return section
-
-
-async def repeatability(corpus: Corpus | None) -> Section:
-    section = Section("Repeatability: the same request twice, each through a fresh pipeline")
-    vacancy = default_vacancy()
-    report = project_reports()["average"]
-    cvs = {"sample_cv": SAMPLE_CV}
-    if corpus is not None:
-        vacancies = _vacancies(corpus)
-        cvs.update({r: t for r, t in sorted(corpus.resumes.items()) if corpus.own_role.get(r) in vacancies})
-    rows: list[list[str]] = []
-    for name, text in cvs.items():
-        target = vacancy if corpus is None or name == "sample_cv" else vacancies[corpus.own_role[name]]
-        first = await Pipeline().evaluate(text, report, target)
-        second = await Pipeline().evaluate(text, report, target)
-        same = first == second
-        rows.append([name, f"{first.evaluation.cv_match_rate:.2f}", f"{second.evaluation.cv_match_rate:.2f}",
-                     "identical" if same else "DIFFERENT"])
-        section.checks.append(Check(section.title, name, "identical evaluation and retrieval" if same else "differs",
-                                    "exactly equal", same))
-    section.body = render_table(["cv", "run 1", "run 2", "evaluation + retrieved chunks"], rows)
+        worst = max(abs(rates[f] - rates["original"]) for f in ("docx", "txt"))
+        rows.append([resume, corpus.formats.get(resume, "?"), *(f"{rates[f]:.2f}" for f in versions), f"{worst:.2f}"])
+        section.checks.append(Check(section.title, f"{resume} |Δ cv_match_rate| vs original file", f"{worst:.2f}",
+                                    f"≤ {FORMAT_TOLERANCE}", worst <= FORMAT_TOLERANCE))
+    section.body = render_table(["resume", "shipped as", "original", "docx", "txt", "max |Δ|"], rows)
     return section
 
 
@@ -125,45 +98,4 @@ async def projects(pipeline: Pipeline) -> Section:
     for (upper, lower), gap in zip(itertools.pairwise(reports), adjacent_gaps(scores), strict=True):
         section.checks.append(Check(section.title, f"{upper} minus {lower}", f"{gap:+.2f}", f"≥ {PROJECT_MIN_GAP}",
                                     gap >= PROJECT_MIN_GAP))
-    return section
-
-
-def _inject(text: str, sentence: str, where: str) -> str:
-    if where == "end":
-        return f"{text.rstrip()}\n{sentence}\n"
-    head, _, tail = text.partition("\n")  # after the first line: where a name or title usually stands
-    return f"{head}\n{sentence}\n{tail}"
-
-
-async def injection(corpus: Corpus | None, pipeline: Pipeline) -> Section:
-    section = Section("Injection: instructions added to a document must not move its scores")
-    sentences = injections()
-    reports = project_reports()
-    cases: list[tuple[str, str, str, Vacancy]] = [("sample_cv", SAMPLE_CV, reports["average"], default_vacancy())]
-    if corpus is not None:
-        vacancies = _vacancies(corpus)
-        cases += [(r, t, reports["average"], vacancies[corpus.own_role[r]])
-                  for r, t in sorted(corpus.resumes.items()) if corpus.own_role.get(r) in vacancies]
-    cases += [(f"report_{level}", SAMPLE_CV, text, default_vacancy()) for level, text in reports.items()]
-    rows: list[list[str]] = []
-    for name, cv, report, vacancy in cases:
-        base = (await pipeline.evaluate(cv, report, vacancy)).evaluation
-        stage = "project" if name.startswith("report_") else "cv"
-        worst, flagged, runs = 0.0, 0, 0
-        for sentence in sentences[stage]:
-            for where in ("top", "end"):
-                doc_cv, doc_report = (cv, _inject(report, sentence, where)) if stage == "project" else (
-                    _inject(cv, sentence, where), report)
-                got = (await pipeline.evaluate(doc_cv, doc_report, vacancy)).evaluation
-                worst = max(worst, abs(got.cv_match_rate - base.cv_match_rate),
-                            abs(got.project_score - base.project_score))
-                flagged += INJECTION_FLAG in got.flags
-                runs += 1
-        worst = round(worst, 6)
-        rows.append([name, stage, str(runs), f"{worst:.2f}", f"{flagged}/{runs}"])
-        section.checks.append(Check(section.title, f"{name} max |Δ score|", f"{worst:.2f}",
-                                    f"≤ {INJECTION_TOLERANCE}", worst <= INJECTION_TOLERANCE))
-        section.checks.append(Check(section.title, f"{name} flagged {INJECTION_FLAG}", f"{flagged}/{runs}",
-                                    "every injected run", flagged == runs))
-    section.body = render_table(["document", "injected into", "runs", "max |Δ|", "flagged"], rows)
     return section

@@ -80,18 +80,23 @@ def build_providers(
 
 
 def offline_embedder() -> tuple[Provider, str]:
-    """MiniLM when its module and wheel are present, else the hashing embedder (always there)."""
-    try:
-        # Imported by name: the module is optional, and loading it pulls in onnxruntime.
-        minilm = importlib.import_module("cveval_gateway.providers.minilm")
-        if minilm.available():
-            embedder = minilm.MiniLmEmbedder()
-            provider = embedder if isinstance(embedder, Provider) else _EmbedOnly(embedder)
-            return provider, str(minilm.MODEL)
-    except ImportError:
-        pass
-    except Exception as exc:  # a broken optional model must not stop the gateway: it has a fallback
-        log.warning("the MiniLM embedder could not be loaded (%s); using the hashing embedder", type(exc).__name__)
+    """The multilingual encoder when its wheel is present, else MiniLM (English only), else the hashing embedder
+    (always there)."""
+    # Imported by name: each module is optional. First the one that reads German and English in one space.
+    for module_name, class_name in (
+        ("cveval_gateway.providers.use_multilingual", "UseMultilingualEmbedder"),
+        ("cveval_gateway.providers.minilm", "MiniLmEmbedder"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+            if module.available():
+                embedder = getattr(module, class_name)()
+                provider = embedder if isinstance(embedder, Provider) else _EmbedOnly(embedder)
+                return provider, str(module.MODEL)
+        except ImportError:
+            continue
+        except Exception as exc:  # a broken optional model must not stop the gateway: it has a fallback
+            log.warning("the offline embedder %s could not be loaded (%s)", module_name, type(exc).__name__)
     return offline.OfflineEngine(), offline.EMBED_MODEL
 
 

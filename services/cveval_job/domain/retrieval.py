@@ -82,14 +82,16 @@ def reference_chunks(vacancy: Vacancy) -> list[Chunk]:
     return vacancy_chunks(vacancy)
 
 
-def query_windows(text: str) -> list[str]:
+def query_windows(text: str, limit: int = MAX_QUERY_WINDOWS) -> list[str]:
     """Short windows spread over the document (its start first), so the dense ranking sees more than one page."""
     flat = " ".join(text.split())
     windows = [flat[i : i + QUERY_WINDOW_CHARS] for i in range(0, len(flat), QUERY_WINDOW_CHARS)]
-    if len(windows) <= MAX_QUERY_WINDOWS:
+    if len(windows) <= limit:
         return windows
+    if limit < 2:
+        return windows[:limit]
     last = len(windows) - 1  # first, last and evenly between: the head, the end and the middle of the document
-    return [windows[round(i * last / (MAX_QUERY_WINDOWS - 1))] for i in range(MAX_QUERY_WINDOWS)]
+    return [windows[round(i * last / (limit - 1))] for i in range(limit)]
 
 
 def lexical_tokens(text: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Final
 
@@ -17,10 +17,20 @@ from cveval_job.scoring.experience import ExperienceEvidence
 from cveval_job.scoring.job_profile import JobProfile, Unit, job_profile
 from cveval_job.scoring.parameter_mapping import known_key
 from cveval_job.scoring.scales import ACHIEVEMENT_BANDS, KEYWORD_BANDS, KIND_BANDS, SHARE_BANDS, band, count, names
+from cveval_job.scoring.semantic import SemanticEvidence
 from cveval_job.scoring.skills import default_lexicon, expand_skills, extract_skills
 from cveval_job.scoring.text import content_stems, shorten
 
-__all__ = ["CV_ALIASES", "CV_NOT_BUILT_IN", "CvAssessment", "JobProfile", "assess_cv", "job_profile", "known_key"]
+__all__ = [
+    "CV_ALIASES",
+    "CV_NOT_BUILT_IN",
+    "CvAssessment",
+    "JobProfile",
+    "assess_cv",
+    "job_profile",
+    "known_key",
+    "with_meaning",
+]
 
 OPTIONAL_WEIGHT: Final = 0.5
 BROAD_WEIGHT: Final = 0.5
@@ -174,3 +184,17 @@ def assess_cv(cv: str, job: JobProfile, today: date) -> CvAssessment:
         collaboration=tuple(kinds),
         flags=tuple(flags),
     )
+
+
+def with_meaning(cv: CvAssessment, semantic: SemanticEvidence | None) -> CvAssessment:
+    """technical_skills blended with what the embeddings found (SemanticEvidence.blend), with that evidence shown."""
+    if semantic is None or semantic.band is None:
+        return cv
+    lexical = cv.scores["technical_skills"]
+    note = f"by meaning: CV and job description at cosine {semantic.document_cosine:.2f} (band {semantic.band}/5)"
+    if semantic.matches:
+        best = semantic.matches[0]
+        note += f"; closest: {shorten(best.requirement, 60)!r} ↔ {shorten(best.evidence, 60)!r}"
+    scores = {**cv.scores, "technical_skills": semantic.blend(lexical)}
+    evidence = {**cv.evidence, "technical_skills": (*cv.evidence["technical_skills"][:2], note)}
+    return replace(cv, scores=scores, evidence=evidence)

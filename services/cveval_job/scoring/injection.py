@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from cveval_job.scoring.addressed import addressed_spans
+
 __all__ = ["INJECTION_FLAG", "find_injections", "strip_injections"]
 
 INJECTION_FLAG: Final = "prompt_injection_suspected"
@@ -55,11 +57,12 @@ _SENTENCE_STOP = re.compile(r"[.!?](?=\s)|\n\s*\n|\n\s*[\u2022\u25cf\u25aa*-]\s"
 _MAX_SPAN = 300
 
 
-def find_injections(text: str) -> list[str]:
+def find_injections(text: str, stage: str = "cv") -> list[str]:
     """The suspicious snippets, in order of appearance (empty when the text looks clean)."""
     hits: list[tuple[int, str]] = []
     for pattern in _PATTERNS:
         hits.extend((m.start(), " ".join(m.group(0).split())) for m in pattern.finditer(text))
+    hits.extend((start, snippet) for start, _, snippet in addressed_spans(text, stage))
     return list(dict.fromkeys(snippet for _, snippet in sorted(hits)))
 
 
@@ -77,8 +80,9 @@ def _removal_span(text: str, start: int, end: int) -> tuple[int, int]:
     return left, newline if newline >= 0 else limit
 
 
-def strip_injections(text: str) -> tuple[str, tuple[str, ...]]:
-    """The text without the sentences that address the evaluator, and the snippets that were found."""
+def strip_injections(text: str, stage: str = "cv") -> tuple[str, tuple[str, ...]]:
+    """The text without the sentences that address the evaluator, and the snippets that were found. `stage` says
+    what the text is ("cv" or "project"): see addressed.py."""
     spans: list[tuple[int, int]] = []
     snippets: list[str] = []
     for pattern in _PATTERNS:
@@ -88,6 +92,9 @@ def strip_injections(text: str) -> tuple[str, tuple[str, ...]]:
             start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
             spans.append(_removal_span(text, start, m.end()))
             snippets.append(" ".join(m.group(0).split()))
+    for start, end, snippet in addressed_spans(text, stage):
+        spans.append(_removal_span(text, start, end))
+        snippets.append(snippet)
     if not spans:
         return text, ()
     merged: list[list[int]] = []

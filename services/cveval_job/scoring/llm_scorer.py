@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
 from cveval_job.scoring import rubric_math
+from cveval_job.scoring.candidate_text import clean_cv
 from cveval_job.scoring.errors import ModelOutputInvalid, ScoringError
 from cveval_job.scoring.feedback import recommendation
 from cveval_job.scoring.injection import INJECTION_FLAG, strip_injections
@@ -47,11 +49,12 @@ from cveval_job.scoring.prompts import (
     rubric_block,
     stage_schema,
 )
+from cveval_job.scoring.redaction import redact, redaction_flags
 
 __all__ = ["SCORER_NAME", "SCORER_VERSION", "STEPS", "LlmScorer"]
 
 SCORER_NAME: Final = "llm"
-SCORER_VERSION: Final = "llm-2"
+SCORER_VERSION: Final = "llm-3"  # 3: the CV cleaned (stuffing, personal details) and personal data redacted
 DEFAULT_SEED: Final = 7
 # Step names as recorded in provenance (step_latency_ms "score.<step>") and in error messages.
 STEPS: Final = ("cv_profile", "cv_scores", "project_scores", "summary")
@@ -174,9 +177,16 @@ class LlmScorer:
 
     async def score(self, inp: ScoringInput) -> Evaluation:
         inp.require_text()
-        cv_text, cv_injections = strip_injections(inp.cv_text)
-        report, report_injections = strip_injections(inp.project_text)
         vacancy = inp.vacancy
+        cleaned = clean_cv(inp.cv_text, vacancy.job_description)
+        cv_text, cv_injections = cleaned.text, cleaned.injections
+        report, report_injections = strip_injections(inp.project_text, "project")
+        redacted: Counter[str] = Counter()
+        if vacancy.redact_personal_data:
+            # Before anything leaves the mesh: the model provider never sees the candidate's contact data.
+            cv_text, in_cv = redact(cv_text, first_line_is_name=True)
+            report, in_report = redact(report)
+            redacted = in_cv + in_report
         usage = _Usage()
         (profile, cv), project = await _both(
             self._cv_branch(inp, cv_text, usage), self._project_branch(inp, report, usage)
@@ -212,7 +222,11 @@ class LlmScorer:
             attempts=usage.attempts,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
-            flags=_flags(inp, bool(cv_injections or report_injections or model_saw_injection)),
+            flags=tuple(sorted({
+                *_flags(inp, bool(cv_injections or report_injections or model_saw_injection)),
+                *cleaned.stuffing_flags,
+                *redaction_flags(redacted),
+            })),
             step_ms=tuple((s, usage.step_ms[s]) for s in STEPS if s in usage.step_ms),
         )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from cveval_job.scoring.errors import RubricError, ScoreError, ScoringError
+from cveval_job.scoring.semantic import SemanticEvidence
 
 __all__ = [
     "CHUNK_SOURCES",
@@ -104,6 +105,8 @@ class Vacancy:
     # Whether an evaluation may fall back to the offline scorer when the model provider is unavailable (the result's
     # provenance then says so); False fails such an evaluation instead.
     allow_degraded_scoring: bool = True
+    # Whether personal data is redacted from the texts sent to an external model provider (scoring/redaction.py).
+    redact_personal_data: bool = True
 
     def __post_init__(self) -> None:
         if not self.id.strip():
@@ -148,6 +151,8 @@ class ScoringInput:
     vacancy: Vacancy
     cv_context: tuple[Chunk, ...] = ()
     project_context: tuple[Chunk, ...] = ()
+    # What the embeddings found (CV passages against the job description), when the pipeline had an embedder.
+    semantic: SemanticEvidence | None = None
 
     def require_text(self) -> None:
         """An empty document is an error, not a low score: the brief reserves 0 for "no usable text"."""

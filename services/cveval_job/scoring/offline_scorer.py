@@ -12,7 +12,8 @@ from datetime import date
 from typing import Final
 
 from cveval_job.scoring import rubric_math
-from cveval_job.scoring.cv_scoring import CV_ALIASES, CV_NOT_BUILT_IN, assess_cv, job_profile
+from cveval_job.scoring.candidate_text import clean_cv
+from cveval_job.scoring.cv_scoring import CV_ALIASES, CV_NOT_BUILT_IN, assess_cv, job_profile, with_meaning
 from cveval_job.scoring.feedback import RubricView, cv_feedback, overall_summary, project_feedback
 from cveval_job.scoring.generic_scoring import generic_flag, score_generically
 from cveval_job.scoring.guide_terms import DocumentIndex, index_document
@@ -26,7 +27,7 @@ from cveval_job.scoring.text import collapse
 __all__ = ["SCORER_NAME", "SCORER_VERSION", "OfflineScorer"]
 
 SCORER_NAME: Final = "offline"
-SCORER_VERSION: Final = "offline-3"  # 3: custom rubric parameters scored from their own guide
+SCORER_VERSION: Final = "offline-4"  # 4: technical skills also by meaning (embeddings); 3: custom rubric parameters
 # About 25 pages of text. Longer documents are scored on their beginning (and flagged): it bounds the work per job,
 # and a CV or report that long has said what matters well before the end.
 MAX_SCORED_CHARS: Final = 60_000
@@ -108,12 +109,14 @@ class OfflineScorer:
             flags.add("cv_truncated")
         if len(inp.project_text) > MAX_SCORED_CHARS:
             flags.add("project_truncated")
-        cv_text, cv_injections = strip_injections(inp.cv_text[:MAX_SCORED_CHARS])
-        report, report_injections = strip_injections(inp.project_text[:MAX_SCORED_CHARS])
+        cleaned = clean_cv(inp.cv_text[:MAX_SCORED_CHARS], inp.vacancy.job_description)
+        cv_text, cv_injections = cleaned.text, cleaned.injections
+        flags.update(cleaned.stuffing_flags)
+        report, report_injections = strip_injections(inp.project_text[:MAX_SCORED_CHARS], "project")
         vacancy = inp.vacancy
 
         job = job_profile([_with_context(vacancy.job_description, inp.cv_context, "job_description")])
-        cv = assess_cv(cv_text, job, self._reference_date())
+        cv = with_meaning(assess_cv(cv_text, job, self._reference_date()), inp.semantic)
         brief = _with_context(vacancy.study_case_brief, inp.project_context, "study_case_brief")
         project = assess_project(report, brief)
 

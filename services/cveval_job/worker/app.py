@@ -67,7 +67,7 @@ def healthy() -> bool:
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     engine = create_engine(settings, "cveval-worker")
     sessions = session_factory(engine)
-    nc = await jetstream.connect(settings.nats_url, "cveval-worker")
+    nc = await jetstream.connect(settings.nats_url, "cveval-worker", settings)
     await JetStreamJobQueue(nc, settings).ensure_stream()
     gateway = GatewayClient(channel(settings.gateway_addr), timeout_s=settings.llm_timeout_s + 5)
     scorer = choose_scorer(settings, gateway)

@@ -1,129 +1,243 @@
 """Text of a DOCX in reading order: headers, body (paragraphs, tables, text boxes, content controls), footers.
 
-python-docx opens the package and finds the parts; the text itself is read by walking the WordprocessingML tree
-because python-docx's `Paragraph.text` and `iter_inner_content()` skip content controls (`w:sdt`), tracked
-insertions, field results and text boxes, which is exactly where CV templates keep names, contact details and
-sidebars. The walk is a generator so the caller can stop a decompression bomb early.
+The XML parts are streamed out of the zip with lxml's iterparse and each paragraph or table row is dropped from
+the tree as soon as its text is read, so memory follows the largest paragraph, not the document. python-docx is
+not used: it parses every part into one tree up front (a 219 KB file of tiny paragraphs became ~1 GB of nodes),
+and its `Paragraph.text` skips content controls (`w:sdt`), field results and text boxes, which is exactly where CV
+templates keep names, contact details and sidebars.
+
+Before anything is inflated the archive's directory is checked (entry count, declared sizes, compression ratio),
+and the XML parser is hardened: no DTD, no entity expansion, no network, libxml2's default depth limit.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from typing import Any
+import posixpath
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
 
-import docx
+from lxml import etree
 
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
-
-_P, _TBL, _TR, _TC, _T = f"{_W}p", f"{_W}tbl", f"{_W}tr", f"{_W}tc", f"{_W}t"
-_TXBX = f"{_W}txbxContent"
-_TABS = frozenset({f"{_W}tab", f"{_W}ptab"})
-_BREAKS = frozenset({f"{_W}br", f"{_W}cr"})
-_NO_BREAK_HYPHEN = f"{_W}noBreakHyphen"
-# Subtrees with no visible text of their own. mc:Fallback repeats the mc:Choice content (a VML copy of a
-# DrawingML text box), so reading both would print every text box twice.
-_SKIPPED = frozenset(
-    {f"{_W}pPr", f"{_W}rPr", f"{_W}tblPr", f"{_W}trPr", f"{_W}tcPr", f"{_W}sectPr", f"{_W}del", f"{_MC}Fallback"}
+from cveval_upload.domain.docx_blocks import (
+    FOOTER_REFERENCE,
+    HEADER_REFERENCE,
+    SECT_PR,
+    SKIPPED,
+    TBL,
+    TR,
+    TXBX,
+    P,
+    paragraph_lines,
+    row_line,
 )
-_CELL_SEPARATOR = " | "
+
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_W_TYPE = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}type"
+_R_ID = f"{{{_REL_NS}}}id"
+_DOCUMENT = "word/document.xml"
+_DOCUMENT_RELS = "word/_rels/document.xml.rels"
+# python-docx's order: the default header of a section, then its first-page and even-page variants.
+_KINDS = ("default", "first", "even")
+_MIB = 1024 * 1024
 
 
-def docx_lines(data: bytes) -> Iterator[str]:
-    """Yield the document's text, one paragraph or table row per item. Raises whatever python-docx/lxml raise."""
-    document = docx.Document(io.BytesIO(data))
-    headers, footers = _header_footer_elements(document)
-    seen: set[str] = set()
-    for element in headers:
-        yield from _unique(_blocks(element), seen)
-    yield from _blocks(document.element.body)
-    seen.clear()
-    for element in footers:
-        yield from _unique(_blocks(element), seen)
+class DocxLimitExceeded(Exception):
+    """The DOCX is over a size budget; the message completes "the CV ..." (e.g. "expands to 90 MiB when unzipped")."""
 
 
-def _header_footer_elements(document: Any) -> tuple[list[Any], list[Any]]:
-    headers: list[Any] = []
-    footers: list[Any] = []
-    for section in document.sections:
-        for kind in ("header", "first_page_header", "even_page_header"):
-            part = getattr(section, kind)
-            # A linked header has no definition of its own; the previous section's copy was already read.
-            if not part.is_linked_to_previous:
-                headers.append(part._element)
-        for kind in ("footer", "first_page_footer", "even_page_footer"):
-            part = getattr(section, kind)
-            if not part.is_linked_to_previous:
-                footers.append(part._element)
-    return headers, footers
+class UnsafeDocx(Exception):
+    """The XML uses features Word never writes (a DTD, entity declarations): refused rather than parsed."""
 
 
-def _unique(lines: Iterator[str], seen: set[str]) -> Iterator[str]:
+@dataclass(frozen=True, slots=True)
+class DocxLimits:
+    # Uncompressed size of all entries together; images count here although their bytes are never inflated.
+    max_unzipped_bytes: int = 64 * _MIB
+    # Uncompressed size of one XML part that is read (document, header, footer, relationships).
+    max_part_bytes: int = 16 * _MIB
+    # Word's XML deflates ~5-15x; far more means padding meant to expand (a bomb of empty paragraphs).
+    max_compression_ratio: int = 100
+    ratio_checked_above_bytes: int = 1 * _MIB
+    max_entries: int = 2_000
+    # XML elements read across all parts: bounds CPU, whatever the text budget says (empty paragraphs have no text).
+    max_elements: int = 2_000_000
+    # Elements held in memory at once (one paragraph or table row with everything inside it).
+    max_block_elements: int = 100_000
+
+
+@dataclass
+class _Sections:
+    """Header and footer part names referenced by the sections, in python-docx's order."""
+
+    headers: list[str] = field(default_factory=list)
+    footers: list[str] = field(default_factory=list)
+
+    def add(self, sect_pr: Any, rels: dict[str, str]) -> None:
+        for tag, names in ((HEADER_REFERENCE, self.headers), (FOOTER_REFERENCE, self.footers)):
+            # A section without a reference of a kind is "linked to previous": that copy was already read.
+            by_kind = {ref.get(_W_TYPE, "default"): ref.get(_R_ID) for ref in sect_pr if ref.tag == tag}
+            for kind in _KINDS:
+                target = rels.get(by_kind.get(kind) or "")
+                if target:
+                    names.append(target)
+
+
+def docx_lines(data: bytes, take: Callable[[str], None], limits: DocxLimits | None = None) -> list[str]:
+    """The document's text, one paragraph or table row per item; `take` sees every line as it is read and may
+    raise to stop early (the text budget). Raises DocxLimitExceeded, UnsafeDocx, or what zipfile/lxml raise."""
+    limits = limits or DocxLimits()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        _check_archive(archive, limits)
+        rels = _relationships(archive, limits)
+        reader = _PartReader(archive, limits)
+        sections = _Sections()
+        body = [line for line in reader.lines(_DOCUMENT, sections, rels) if _took(take, line)]
+        headers = _unique(reader, sections.headers, take)
+        footers = _unique(reader, sections.footers, take)
+    return [*headers, *body, *footers]
+
+
+def _took(take: Callable[[str], None], line: str) -> bool:
+    take(line)
+    return True
+
+
+def _unique(reader: _PartReader, names: list[str], take: Callable[[str], None]) -> list[str]:
     # Sections often repeat the same header (name, phone); it should appear once in the text.
-    for line in lines:
-        if line not in seen:
-            seen.add(line)
-            yield line
+    seen: set[str] = set()
+    lines: list[str] = []
+    for name in dict.fromkeys(names):
+        for line in reader.lines(name):
+            if line not in seen:
+                take(line)
+                seen.add(line)
+                lines.append(line)
+    return lines
 
 
-def _blocks(container: Any) -> Iterator[str]:
-    """Yield the paragraphs and table rows found directly in a container, looking through wrappers like w:sdt."""
-    for child in container:
-        tag = child.tag
-        if tag == _P:
-            yield from _paragraph(child)
-        elif tag == _TBL:
-            yield from _table(child)
-        elif isinstance(tag, str) and tag not in _SKIPPED:
-            yield from _blocks(child)
+def _check_archive(archive: zipfile.ZipFile, limits: DocxLimits) -> None:
+    # Sizes come from the central directory, before anything is inflated.
+    infos = archive.infolist()
+    if len(infos) > limits.max_entries:
+        raise DocxLimitExceeded(f"is an archive of {len(infos)} entries; the limit is {limits.max_entries}")
+    unzipped = sum(info.file_size for info in infos)
+    if unzipped > limits.max_unzipped_bytes:
+        raise DocxLimitExceeded(
+            f"expands to {unzipped // _MIB} MiB when unzipped; the limit is {limits.max_unzipped_bytes // _MIB} MiB"
+        )
 
 
-def _paragraph(p: Any) -> Iterator[str]:
-    parts: list[str] = []
-    boxes: list[Any] = []
-    _inline_text(p, parts, boxes)
-    # Empty paragraphs are yielded too: in Word they are how authors separate sections, i.e. paragraph breaks.
-    yield "".join(parts)
-    for box in boxes:
-        yield from _blocks(box)
+def _open_part(archive: zipfile.ZipFile, name: str, limits: DocxLimits) -> IO[bytes]:
+    info = archive.getinfo(name)
+    if info.file_size > limits.max_part_bytes:
+        raise DocxLimitExceeded(
+            f"has a {info.file_size // _MIB} MiB XML part; the limit is {limits.max_part_bytes // _MIB} MiB"
+        )
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > limits.ratio_checked_above_bytes and ratio > limits.max_compression_ratio:
+        raise DocxLimitExceeded(
+            f"has an XML part that inflates {ratio:.0f} times (limit {limits.max_compression_ratio}): "
+            "it is padded to expand, not a normal Word document"
+        )
+    return archive.open(info)
 
 
-def _inline_text(element: Any, parts: list[str], boxes: list[Any]) -> None:
-    for child in element:
-        tag = child.tag
-        if tag == _T:
-            parts.append(child.text or "")
-        elif tag in _TABS:
-            parts.append("\t")
-        elif tag in _BREAKS:
-            parts.append("\n")
-        elif tag == _NO_BREAK_HYPHEN:
-            parts.append("-")
-        elif tag == _TXBX:
-            # A text box anchored in this paragraph is its own block of text; read it after the paragraph.
-            boxes.append(child)
-        elif isinstance(tag, str) and tag not in _SKIPPED:
-            _inline_text(child, parts, boxes)
+def _hardened_events(stream: IO[bytes], events: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    """iterparse that refuses any DTD: no entity is ever declared, so none can be expanded or fetched."""
+    parser = etree.iterparse(
+        stream,
+        events=events,
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    first = True
+    for event, element in parser:
+        if first:
+            first = False
+            if element.getroottree().docinfo.doctype:
+                raise UnsafeDocx("declares a DTD")
+        yield event, element
 
 
-def _table(tbl: Any) -> Iterator[str]:
-    for row in _descendants(tbl, _TR):
-        cells = [_cell_text(cell) for cell in _descendants(row, _TC)]
-        line = _CELL_SEPARATOR.join(cell for cell in cells if cell)
-        if line:
-            yield line
+def _relationships(archive: zipfile.ZipFile, limits: DocxLimits) -> dict[str, str]:
+    """Relationship id → part name, for the header and footer references of the sections."""
+    if _DOCUMENT_RELS not in archive.NameToInfo:
+        return {}
+    rels: dict[str, str] = {}
+    with _open_part(archive, _DOCUMENT_RELS, limits) as stream:
+        for _, element in _hardened_events(stream, ("end",)):
+            if element.tag == _RELATIONSHIP and element.get("TargetMode") != "External":
+                target = element.get("Target", "")
+                name = target.lstrip("/") if target.startswith("/") else posixpath.join("word", target)
+                rels[element.get("Id", "")] = posixpath.normpath(name)
+                element.clear()
+    return rels
 
 
-def _cell_text(tc: Any) -> str:
-    # One row reads best on one line ("2019-2023 | Senior Engineer | Acme"), so a cell's paragraphs are joined.
-    return " ".join(line.replace("\n", " ").strip() for line in _blocks(tc)).strip()
+class _PartReader:
+    """Streams the blocks of XML parts, counting elements against the limits across all parts it reads."""
 
+    def __init__(self, archive: zipfile.ZipFile, limits: DocxLimits) -> None:
+        self.archive = archive
+        self.limits = limits
+        self.elements = 0
 
-def _descendants(element: Any, tag: str) -> Iterator[Any]:
-    """Children with `tag`, also when wrapped (w:sdt, w:customXml), without entering nested tables."""
-    for child in element:
-        if child.tag == tag:
-            yield child
-        elif isinstance(child.tag, str) and child.tag not in _SKIPPED and child.tag != _TBL:
-            yield from _descendants(child, tag)
+    def lines(self, name: str, sections: _Sections | None = None, rels: dict[str, str] | None = None) -> Iterator[str]:
+        if name not in self.archive.NameToInfo:
+            if name == _DOCUMENT:
+                raise KeyError(name)
+            return  # a dangling header reference: nothing to read
+        with _open_part(self.archive, name, self.limits) as stream:
+            yield from self._blocks(stream, sections, rels or {})
+
+    def _blocks(self, stream: IO[bytes], sections: _Sections | None, rels: dict[str, str]) -> Iterator[str]:
+        # Open ancestors that decide whether an element is a block of its own: paragraphs, tables, text boxes,
+        # and subtrees without visible text (properties, deleted runs, mc:Fallback copies).
+        open_p = open_tbl = open_txbx = open_skipped = 0
+        held = 0
+        for event, element in _hardened_events(stream, ("start", "end")):
+            tag = element.tag
+            if event == "start":
+                self.elements += 1
+                held += 1
+                if self.elements > self.limits.max_elements:
+                    raise DocxLimitExceeded(f"has more than {self.limits.max_elements:,} XML elements")
+                if held > self.limits.max_block_elements:
+                    raise DocxLimitExceeded(
+                        f"has a paragraph or table row of more than {self.limits.max_block_elements:,} XML elements"
+                    )
+                open_p += tag == P
+                open_tbl += tag == TBL
+                open_txbx += tag == TXBX
+                open_skipped += tag in SKIPPED
+                continue
+            open_p -= tag == P
+            open_tbl -= tag == TBL
+            open_txbx -= tag == TXBX
+            open_skipped -= tag in SKIPPED
+            if tag == SECT_PR and sections is not None:
+                sections.add(element, rels)
+            if open_p or open_txbx or open_skipped:
+                continue  # inside a block: read with it when the block ends
+            if tag == P and not open_tbl:
+                yield from paragraph_lines(element)
+            elif tag == TR and open_tbl == 1:
+                line = row_line(element)
+                if line:
+                    yield line
+            elif open_tbl:
+                continue  # part of a row still open
+            # Done with this block (or a skipped subtree, or an emptied wrapper): free it.
+            held = 0
+            element.clear()
+            parent = element.getparent()
+            if parent is not None:
+                parent.remove(element)

@@ -78,3 +78,11 @@ class BadForm(UploadError):
 
     code = "BAD_FORM"
     http_status = 400
+
+
+class DocumentTooComplex(UploadError):
+    """Reading the file needed more CPU time or memory than one upload may use (a PDF built to be slow to parse,
+    a decompression bomb). 422: the request is well-formed and small enough, its content cannot be processed."""
+
+    code = "DOCUMENT_TOO_COMPLEX"
+    http_status = 422

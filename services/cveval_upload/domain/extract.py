@@ -2,21 +2,20 @@
 
 Every failure becomes an UploadError with a message for the uploader: library exceptions (pypdf, python-docx,
 lxml, zipfile) are caught here because their text describes internals, not what the user should do.
-Limits guard against small files that expand enormously (compressed PDF streams, zipped DOCX XML).
+Limits guard against small files that expand enormously (compressed PDF streams, zipped DOCX XML); the CPU
+and memory a parser may use are bounded by the sandbox it runs in (adapters/extraction_pool.py).
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pypdf
-from pypdf.errors import DependencyError, FileNotDecryptedError
+from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
-from cveval_upload.domain.docx_text import docx_lines
+from cveval_upload.domain.docx_text import DocxLimitExceeded, DocxLimits, UnsafeDocx, docx_lines
 from cveval_upload.domain.errors import CorruptDocument, EmptyText, FileTooLarge, UploadError, describe_field
 from cveval_upload.domain.normalize import has_letters, normalize_text
 from cveval_upload.domain.sniff import DOCX, PDF, TXT
@@ -130,8 +129,16 @@ def _pdf_text(data: bytes, field: str | None, max_pages: int, budget: _Budget) -
             page_text = page.extract_text() or ""
             budget.take(page_text)
             texts.append(page_text)
-    except UploadError:
+    except (UploadError, MemoryError):
+        # MemoryError is the sandbox's memory limit (adapters/extraction_pool.py), not a damaged file.
         raise
+    except LimitReachedError:
+        # pypdf's own caps (inflated stream size, array and dictionary sizes, nesting): a bomb, not a damaged file.
+        raise FileTooLarge(
+            f"the {label} holds a stream or structure larger or deeper than a PDF may be here; re-export it and "
+            "upload again",
+            field=field,
+        ) from None
     except (DependencyError, FileNotDecryptedError):
         # AES-encrypted PDFs need an optional crypto backend; either way the user's remedy is the same.
         raise CorruptDocument(
@@ -150,31 +157,19 @@ def _pdf_text(data: bytes, field: str | None, max_pages: int, budget: _Budget) -
 def _docx_text(data: bytes, field: str | None, max_unzipped: int, budget: _Budget) -> str:
     label = describe_field(field)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            # Sizes come from the central directory; zipfile never inflates an entry past its declared size,
-            # so checking the declared total bounds the memory python-docx can use.
-            unzipped = sum(info.file_size for info in archive.infolist())
-        if unzipped > max_unzipped:
-            raise FileTooLarge(
-                f"the {label} expands to {unzipped // (1024 * 1024)} MiB when unzipped; "
-                f"the limit is {max_unzipped // (1024 * 1024)} MiB",
-                field=field,
-            )
         # One paragraph per line, as a plain-text CV would have it.
-        return "\n".join(_take_all(docx_lines(data), budget))
-    except UploadError:
+        return "\n".join(docx_lines(data, budget.take, DocxLimits(max_unzipped_bytes=max_unzipped)))
+    except (UploadError, MemoryError):
         raise
+    except DocxLimitExceeded as exc:
+        raise FileTooLarge(f"the {label} {exc}", field=field) from None
+    except UnsafeDocx as exc:
+        raise CorruptDocument(
+            f"the {label} {exc}, which Word never writes; re-save it in Word and upload again", field=field
+        ) from None
     except Exception:
-        # BadZipFile, KeyError (missing part), lxml XMLSyntaxError, python-docx PackageNotFoundError, ...
+        # BadZipFile, KeyError (missing part), lxml XMLSyntaxError (also past libxml2's depth limit), ...
         raise CorruptDocument(
             f"the {label} is a damaged DOCX file that cannot be read; re-save it in Word and upload again",
             field=field,
         ) from None
-
-
-def _take_all(lines: Iterable[str], budget: _Budget) -> list[str]:
-    taken: list[str] = []
-    for line in lines:
-        budget.take(line)
-        taken.append(line)
-    return taken

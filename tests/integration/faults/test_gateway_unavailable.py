@@ -11,6 +11,7 @@ import grpc
 import pytest
 from sqlalchemy import update
 
+from cveval.aigateway.v1 import aigateway_pb2
 from cveval.job.v1 import job_pb2, job_pb2_grpc
 from cveval_devstack.procs import free_port
 from cveval_gateway import app as gateway_app
@@ -94,6 +95,7 @@ async def test_jobs_fail_upstream_unavailable_then_a_replay_completes(mesh_witho
 
     port = int(mesh.settings.gateway_addr.rsplit(":", 1)[1])
     mesh.running.append(await gateway_app.start(mesh.settings, port=port))
+    await mesh.gateway().Embed(aigateway_pb2.EmbedRequest(texts=["warm up"]), timeout=120)  # the model loads first
     admin = caller(roles=(ADMIN,))
     replayed = (await jobs.ReplayJob(job_pb2.ReplayJobRequest(id=ids[0]), metadata=admin)).job
     assert replayed.status == "queued" and replayed.attempts == 0 and not replayed.error.code
@@ -109,6 +111,9 @@ async def test_a_job_whose_message_was_lost_is_published_again(mesh_quick_reconc
     mesh = mesh_quick_reconciler
     port = int(mesh.settings.gateway_addr.rsplit(":", 1)[1])
     mesh.running.append(await gateway_app.start(mesh.settings, port=port))
+    # A fresh gateway loads its offline model first (seconds on a busy machine): this test is about the lost
+    # message, so let the model load before the job's quick retries start counting.
+    await mesh.gateway().Embed(aigateway_pb2.EmbedRequest(texts=["warm up"]), timeout=120)
     cv, pr = await uploaded_pair(mesh, " lost message")
     engine = create_engine(mesh.settings, "faults-test")
     try:

@@ -21,7 +21,7 @@ from tests.support.mesh import Mesh, mesh_settings, start_mesh
 
 pytestmark = pytest.mark.integration
 ACK_WAIT_S = 3.0
-MARGIN_S = 5.0  # a fetch cycle, the worker's start-up and the evaluation itself
+MARGIN_S = 20.0  # a fetch cycle, the evaluation itself and a busy machine; far below the old 120 s ack wait
 
 
 @pytest.fixture

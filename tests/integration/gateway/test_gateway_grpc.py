@@ -12,7 +12,7 @@ import pytest_asyncio
 from cveval.aigateway.v1 import aigateway_pb2, aigateway_pb2_grpc
 from cveval_gateway import app
 from cveval_gateway.cache.settings import GatewaySettings
-from cveval_gateway.providers import minilm, offline
+from cveval_gateway.providers import minilm, offline, use_multilingual
 from cveval_kit.settings import Settings
 from cveval_testing.mock_openai import MockOpenAI, hash_vector
 
@@ -170,15 +170,20 @@ async def test_offline_engine_over_grpc(offline_gateway: Stub) -> None:
     text = "Python developer with Django experience. Loves cooking pasta at home. Built Django REST APIs in Python."
     chat = await offline_gateway.Chat(
         aigateway_pb2.ChatRequest(messages=[aigateway_pb2.ChatMessage(role="user", content=text)], max_tokens=20),
-        timeout=5,
+        timeout=30,
     )
     assert (chat.provider, chat.model) == ("offline", offline.CHAT_MODEL)
     picked = [s for s in offline.split_sentences(text) if s in chat.content]
     assert picked and " ".join(picked) == chat.content
     assert "pasta" not in chat.content
-    embedded = await offline_gateway.Embed(aigateway_pb2.EmbedRequest(texts=["python django", "pasta"]), timeout=5)
-    assert embedded.dimensions == 384
-    assert embedded.model == (minilm.MODEL if minilm.available() else offline.EMBED_MODEL)
+    # The first embedding may wait for the offline model to finish loading (seconds on a busy machine).
+    embedded = await offline_gateway.Embed(aigateway_pb2.EmbedRequest(texts=["python django", "pasta"]), timeout=120)
+    expected_model = (
+        use_multilingual.MODEL if use_multilingual.available() else minilm.MODEL if minilm.available()
+        else offline.EMBED_MODEL
+    )
+    assert embedded.model == expected_model
+    assert embedded.dimensions == (512 if expected_model == use_multilingual.MODEL else 384)
     refused = await _status_of(offline_gateway.Chat(_chat_request(json_schema='{"type": "object"}'), timeout=5))
     assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "CVEVAL_LLM_BASE_URL" in (refused.details() or "")

@@ -46,24 +46,30 @@ def _error(cfg: object, env: dict[str, str] | None = None) -> str:
     assert KEY not in str(info.value)
     return str(info.value)
 
+# The offline engines and their vector sizes: the multilingual encoder, MiniLM, feature hashing.
+DIMENSIONS = {"use-multilingual-v3-q6": 512, "all-MiniLM-L6-v2-int8": 384, offline.EMBED_MODEL: 384}
+
 
 async def test_no_provider_gives_the_offline_engine() -> None:
     built = registry.build_providers(Settings(llm_base_url=""), {})
     assert built.chat_model == offline.CHAT_MODEL
-    assert built.embed_model in (offline.EMBED_MODEL, "all-MiniLM-L6-v2-int8")
+    assert built.embed_model in DIMENSIONS
     assert built.chat.name == built.embed.name == "offline"
     assert built.router is not None
     chat = await built.chat.chat(ChatCall("", (("user", "Python developer. Likes tea."),), 0.0, 8, None, None, 5.0))
     assert (chat.provider, chat.model) == ("offline", offline.CHAT_MODEL)
-    embedded = await built.embed.embed("", ["python"], timeout=5)
-    assert (embedded.provider, embedded.model, len(embedded.vectors[0])) == ("offline", built.embed_model, 384)
+    # The first call may wait for the offline model to finish loading (seconds on a busy machine).
+    embedded = await built.embed.embed("", ["python"], timeout=120)
+    dimensions = DIMENSIONS[built.embed_model]
+    assert (embedded.provider, embedded.model, len(embedded.vectors[0])) == ("offline", built.embed_model, dimensions)
     with pytest.raises(ProviderUnsupported, match="CVEVAL_LLM_BASE_URL"):
         await built.chat.chat(ChatCall("", (("user", "x"),), 0.0, 0, '{"type": "object"}', None, 5.0))
     await built.aclose()
 
 
-def test_the_hashing_embedder_stands_in_when_minilm_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "cveval_gateway.providers.minilm", None)  # import now raises ImportError
+def test_the_hashing_embedder_stands_in_when_no_model_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("cveval_gateway.providers.minilm", "cveval_gateway.providers.use_multilingual"):
+        monkeypatch.setitem(sys.modules, name, None)  # import now raises ImportError
     embedder, model = registry.offline_embedder()
     assert isinstance(embedder, offline.OfflineEngine)
     assert model == offline.EMBED_MODEL

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cveval_job.domain.retrieval import EmbeddedChunk
+from cveval_job.scoring import pipeline
 from cveval_job.scoring.model import Vacancy
 from cveval_job.scoring.rubrics import DEFAULT_VACANCY_ID
-from cveval_job.vacancies import indexing
 from cveval_job.vacancies.domain import MAX_TEXT_CHARS, StoredVacancy, VacancyDraft
 from cveval_job.vacancies.indexing import ReferenceIndexer
 from cveval_job.vacancies.service import VacancyApplication, shipped_default
@@ -120,7 +120,7 @@ async def test_create_succeeds_when_the_gateway_is_down() -> None:
 
 
 async def test_chunks_are_embedded_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(indexing, "EMBED_BATCH", 4)
+    monkeypatch.setattr(pipeline, "EMBED_BATCH", 4)
     app, store, gw = make_app()
     stored, _ = await app.create(CALLER, draft())
     assert len(gw.calls) > 1 and max(gw.calls) <= 4
@@ -128,7 +128,7 @@ async def test_chunks_are_embedded_in_batches(monkeypatch: pytest.MonkeyPatch) -
 
 
 async def test_batches_from_different_models_are_not_stored(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(indexing, "EMBED_BATCH", 4)
+    monkeypatch.setattr(pipeline, "EMBED_BATCH", 4)
     app, store, gw = make_app(FakeGateway(models=["embed-a", "embed-b"]))
     stored, _ = await app.create(CALLER, draft())
     assert len(gw.calls) == 2
