@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed-stamp
 GEN_STAMP := gen/.stamp
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench bench-quick bench-rest bench-auth bench-api bench-artillery quality faults clean
+.PHONY: run test setup gen lint typecheck proto-lint promtool unit integration e2e bench bench-quick bench-rest bench-auth bench-api bench-artillery quality faults clean
 
 run: setup gen
 	$(PY) -m cveval_devstack
 
-test: setup gen proto-lint lint typecheck
+test: setup gen proto-lint lint typecheck promtool
 	$(PY) -m pytest
 
 setup: $(STAMP)
@@ -31,6 +31,13 @@ $(GEN_STAMP): $(PROTOS) tools/gen_protos.py $(STAMP)
 
 proto-lint: gen
 	$(VENV)/bin/buf lint
+
+# promtool checks and unit-tests the Prometheus rules (tests/deploy/test_observability.py). Debian's `prometheus`
+# package provides it: installed here when missing and apt-get is usable as root; otherwise that test skips.
+promtool:
+	@command -v promtool >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus \
+		>/dev/null; } || echo "promtool not installed: the Prometheus rule tests will skip"
 
 lint: setup
 	$(VENV)/bin/ruff check .

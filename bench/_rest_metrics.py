@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from cveval_devstack.stack import Stack
 
 QUEUE_LATENCY = "cveval_queue_latency_seconds"
-JOB_PROCESSING = "job_processing_duration_seconds"
+JOB_PROCESSING = "cveval_job_processing_duration_seconds"
 HISTOGRAMS = (QUEUE_LATENCY, JOB_PROCESSING)
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import google.api
+import google.rpc
 from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,9 @@ DEPS = ROOT / "build" / "proto-deps"
 OUT = ROOT / "gen" / "python"
 DESCRIPTOR = ROOT / "build" / "cveval.pb"
 GOOGLE_API_FILES = ("annotations.proto", "http.proto", "httpbody.proto")
+# The error details the services put in grpc-status-details-bin (ErrorInfo, RetryInfo): in Envoy's descriptor so
+# its transcoder can print them in REST error bodies.
+GOOGLE_RPC_FILES = ("error_details.proto",)
 
 
 def copy_google_api_protos() -> None:
@@ -27,6 +31,11 @@ def copy_google_api_protos() -> None:
     target.mkdir(parents=True, exist_ok=True)
     for name in GOOGLE_API_FILES:
         shutil.copyfile(source / name, target / name)
+    rpc_source = Path(next(iter(google.rpc.__path__)))
+    rpc_target = DEPS / "google" / "rpc"
+    rpc_target.mkdir(parents=True, exist_ok=True)
+    for name in GOOGLE_RPC_FILES:
+        shutil.copyfile(rpc_source / name, rpc_target / name)
 
 
 def well_known_include() -> str:
@@ -51,7 +60,14 @@ def main() -> None:
     run_protoc([*includes, f"--python_out={OUT}", f"--pyi_out={OUT}", f"--grpc_python_out={OUT}", *sources])
     DESCRIPTOR.parent.mkdir(parents=True, exist_ok=True)
     run_protoc(
-        [*includes, "--include_imports", "--include_source_info", f"--descriptor_set_out={DESCRIPTOR}", *sources]
+        [
+            *includes,
+            "--include_imports",
+            "--include_source_info",
+            f"--descriptor_set_out={DESCRIPTOR}",
+            *sources,
+            *(f"google/rpc/{name}" for name in GOOGLE_RPC_FILES),
+        ]
     )
     print(f"generated {len(sources)} protos into {OUT.relative_to(ROOT)} and {DESCRIPTOR.relative_to(ROOT)}")
 

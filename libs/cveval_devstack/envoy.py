@@ -28,11 +28,13 @@ def render_config(
     descriptor: Path = DESCRIPTOR,
     host: str = "127.0.0.1",
     otlp_endpoint: str | None = None,
+    otlp_protocol: str = "grpc",
     health_port: int = 0,
     oidc: OidcOptions | None = None,
 ) -> dict[str, Any]:
     """The deployable config with listener, admin and cluster addresses moved to loopback; Envoy traces to
-    `otlp_endpoint` (OTLP/gRPC) when one is given, and not at all otherwise. `upstreams` names a port for every
+    `otlp_endpoint` when one is given (OTLP/gRPC, or OTLP/HTTP when `otlp_protocol` is http/protobuf), and not at
+    all otherwise. `upstreams` names a port for every
     cluster of a service (upload, job, result, auth_grpc) and for auth, the auth service's ext_authz check."""
     config: dict[str, Any] = yaml.safe_load(ENVOY_CONFIG.read_text())
     config["admin"]["address"]["socket_address"] = {"address": host, "port_value": admin_port}
@@ -44,16 +46,21 @@ def render_config(
     for f in listener["filter_chains"][0]["filters"][0]["typed_config"]["http_filters"]:
         if f["name"] == "envoy.filters.http.grpc_json_transcoder":
             f["typed_config"]["proto_descriptor"] = str(descriptor)
-    collector = _collector_address(otlp_endpoint)
+    over_http = otlp_protocol.strip() == "http/protobuf"
+    collector = _collector_address(otlp_endpoint, 4318 if over_http else 4317)
     manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
     if collector is None:
         manager.pop("tracing", None)  # no collector to send Envoy's spans to: services still join the caller's trace
+    elif over_http and otlp_endpoint:
+        _trace_over_http(manager["tracing"]["provider"]["typed_config"], otlp_endpoint)
     clusters = []
     for cluster in config["static_resources"]["clusters"]:
         if cluster["name"] == "otel_collector":
             if collector is None:
                 continue
             address, port = collector
+            if over_http:
+                cluster.pop("typed_extension_protocol_options", None)  # OTLP/HTTP is plain HTTP/1.1
         else:
             address, port = host, upstreams[cluster["name"]]
         cluster["type"] = "STATIC"
@@ -64,7 +71,16 @@ def render_config(
     return config
 
 
-def _collector_address(otlp_endpoint: str | None) -> tuple[str, int] | None:
+def _trace_over_http(tracer: dict[str, Any], otlp_endpoint: str) -> None:
+    """Envoy's OpenTelemetry tracer posts to an OTLP/HTTP receiver: the base endpoint gets the traces path, as the
+    SDKs do with OTEL_EXPORTER_OTLP_ENDPOINT."""
+    timeout = tracer.pop("grpc_service").get("timeout", "0.25s")
+    base = otlp_endpoint.rstrip("/")
+    uri = base if base.endswith("/v1/traces") else f"{base}/v1/traces"
+    tracer["http_service"] = {"http_uri": {"uri": uri, "cluster": "otel_collector", "timeout": timeout}}
+
+
+def _collector_address(otlp_endpoint: str | None, default_port: int = 4317) -> tuple[str, int] | None:
     """host and port of an OTLP/gRPC endpoint such as http://127.0.0.1:4317, when it is an IP address Envoy can use."""
     if not otlp_endpoint:
         return None
@@ -75,7 +91,7 @@ def _collector_address(otlp_endpoint: str | None) -> tuple[str, int] | None:
         ipaddress.ip_address(parsed.hostname)
     except ValueError:
         return None  # a STATIC cluster needs an IP; a host name would need a DNS cluster
-    return parsed.hostname, parsed.port or 4317
+    return parsed.hostname, parsed.port or default_port
 
 
 def validate(config_path: Path) -> subprocess.CompletedProcess[str]:
@@ -95,8 +111,10 @@ class EmbeddedEnvoy:
         http_port: int,
         otlp_endpoint: str | None = None,
         oidc: OidcOptions | None = None,
+        otlp_protocol: str = "grpc",
     ) -> None:
         self.otlp_endpoint = otlp_endpoint
+        self.otlp_protocol = otlp_protocol
         self.oidc = oidc
         self.run_dir = run_dir
         self.upstreams = upstreams
@@ -117,6 +135,7 @@ class EmbeddedEnvoy:
             http_port=self.http_port,
             admin_port=self.admin_port,
             otlp_endpoint=self.otlp_endpoint,
+            otlp_protocol=self.otlp_protocol,
             health_port=self.health_port,
             oidc=self.oidc,
         )

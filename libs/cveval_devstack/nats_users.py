@@ -95,6 +95,8 @@ def _permissions(n: NatsNames) -> dict[str, Permissions]:
                 f"$JS.API.STREAM.MSG.DELETE.{n.jobs_stream}",
                 *_auditor(n, "job"),
                 *_pull_consumer(n.audit_stream, n.audit_durable),
+                # Read-only: the worker consumer's backlog for the queue-lag metrics (cveval_job.queue_lag).
+                f"$JS.API.CONSUMER.INFO.{n.jobs_stream}.{n.worker_durable}",
             ),
             subscribe=(_inbox("job"),),
         ),

@@ -112,7 +112,15 @@ class Stack:
             upstreams.update(auth_grpc=self.ports["auth"], auth=self.ports["auth_check"])
             otlp = self.env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or self.env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
             oidc = OidcOptions.from_env(self.env)
-            self.envoy = EmbeddedEnvoy(self.data_dir / "run", upstreams, self.http_port, otlp_endpoint=otlp, oidc=oidc)
+            protocol = self.env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or self.env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+            self.envoy = EmbeddedEnvoy(
+                self.data_dir / "run",
+                upstreams,
+                self.http_port,
+                otlp_endpoint=otlp,
+                oidc=oidc,
+                otlp_protocol=protocol or "grpc",
+            )
             self.envoy.start(cancelled=self.cancelled)
         except BaseException:
             self.stop()

@@ -8,6 +8,7 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from cveval_kit.semconv import opt_in_stable_conventions
 from cveval_kit.settings import Settings
 
 
@@ -44,6 +45,7 @@ def create_engine(settings: Settings, application_name: str) -> AsyncEngine:
             "timeout": settings.db_connect_timeout_s,
         },
     )
+    opt_in_stable_conventions()  # db.query.text, db.namespace, server.address
     SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
     return engine
 

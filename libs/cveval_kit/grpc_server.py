@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from cveval_kit import tls
 from cveval_kit.interceptors import AccessPolicy, ServiceInterceptor
+from cveval_kit.reflection import enable_reflection
 from cveval_kit.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class GrpcServer:
         register(self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         names = (*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name)
-        reflection.enable_server_reflection((*names, reflection.SERVICE_NAME), self.server)
+        enable_reflection(names, self.server)  # v1 and v1alpha
         address = f"{host or self.settings.grpc_host}:{self.settings.grpc_port if port is None else port}"
         if tls.enabled(self.settings):
             self.port = self.server.add_secure_port(address, tls.server_credentials(self.settings))

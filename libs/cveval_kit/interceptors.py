@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from prometheus_client import Counter, Gauge, Histogram
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
 
 from cveval_kit import identity
 from cveval_kit.errors import (
@@ -30,18 +32,13 @@ from cveval_kit.errors import (
     ServiceError,
     Unavailable,
 )
+from cveval_kit.metrics import GRPC_IN_FLIGHT, GRPC_LATENCY, GRPC_REQUESTS
 from cveval_kit.outages import as_unavailable
 
 log = logging.getLogger(__name__)
 
-GRPC_REQUESTS = Counter("cveval_grpc_requests_total", "gRPC calls handled", ["method", "code"])
-GRPC_LATENCY = Histogram(
-    "cveval_grpc_request_duration_seconds",
-    "gRPC call latency",
-    ["method"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
-GRPC_IN_FLIGHT = Gauge("cveval_grpc_in_flight", "gRPC calls in progress", ["method"])
+ERROR_DOMAIN = "cveval"  # google.rpc.ErrorInfo.domain of every error the services raise
+
 
 Behavior = Callable[..., Any]
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]]
@@ -70,24 +67,24 @@ class _MethodMetrics:
     """The label children of one method, looked up once."""
 
     method: str
-    latency: Any
     in_flight: Any
-    by_code: dict[str, Any]
+    by_code: dict[str, tuple[Any, Any]]  # status code → (request counter, latency histogram)
     access: _Access | None = None
     retry_after_s: int = 5
 
     @classmethod
     def of(cls, method: str, access: _Access | None = None, retry_after_s: int = 5) -> _MethodMetrics:
-        return cls(method, GRPC_LATENCY.labels(method), GRPC_IN_FLIGHT.labels(method), {}, access, retry_after_s)
+        return cls(method, GRPC_IN_FLIGHT.labels(method), {}, access, retry_after_s)
 
     def done(self, context: grpc.aio.ServicerContext, started: float) -> None:
         self.in_flight.dec()
-        self.latency.observe(time.perf_counter() - started)
         code = _code_of(context)
-        counter = self.by_code.get(code)
-        if counter is None:
-            counter = self.by_code[code] = GRPC_REQUESTS.labels(self.method, code)
-        counter.inc()
+        children = self.by_code.get(code)
+        if children is None:
+            children = (GRPC_REQUESTS.labels(self.method, code), GRPC_LATENCY.labels(self.method, code))
+            self.by_code[code] = children
+        children[0].inc()
+        children[1].observe(time.perf_counter() - started)
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
@@ -181,17 +178,35 @@ async def _abort_with(exc: BaseException, context: grpc.aio.ServicerContext, met
             log.warning("%s: dependency unavailable: %s", metrics.method, type(exc).__name__)
             exc = outage
     if isinstance(exc, ServiceError):
-        metadata: list[tuple[str, str]] = [(ERROR_CODE_METADATA_KEY, exc.code)]
+        metadata: list[tuple[str, str | bytes]] = [(ERROR_CODE_METADATA_KEY, exc.code)]
         if exc.http_status is not None:
             metadata.append((HTTP_STATUS_METADATA_KEY, str(exc.http_status)))
+        retry_after = None
         if isinstance(exc, Unavailable):
             retry_after = exc.retry_after_s if exc.retry_after_s is not None else metrics.retry_after_s
             metadata.append((RETRY_AFTER_METADATA_KEY, str(retry_after)))
+        metadata.append(status_details(exc, retry_after))
         context.set_trailing_metadata(tuple(metadata))
         await context.abort(exc.status, exc.message)
     # Anything else is a bug: log it whole here, show the caller nothing of it.
     log.error("unhandled error in %s", metrics.method, exc_info=exc)
     await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+
+def status_details(exc: ServiceError, retry_after_s: int | None = None) -> tuple[str, bytes]:
+    """The google.rpc.Status of an error as grpc-status-details-bin: ErrorInfo with the machine-readable code as its
+    reason (domain `cveval`) for gRPC clients, and RetryInfo on UNAVAILABLE; REST keeps the x-cveval-error-code header.
+    """
+    details = [any_pb2.Any()]
+    details[0].Pack(error_details_pb2.ErrorInfo(reason=exc.code, domain=ERROR_DOMAIN))
+    if retry_after_s is not None:
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.FromSeconds(retry_after_s)
+        details.append(any_pb2.Any())
+        details[-1].Pack(retry)
+    status = status_pb2.Status(code=exc.status.value[0], message=exc.message, details=details)
+    key, value = rpc_status.to_status(status).trailing_metadata[0]
+    return key, value
 
 
 def _code_of(context: grpc.aio.ServicerContext) -> str:

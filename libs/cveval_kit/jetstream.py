@@ -20,28 +20,14 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolic
 from nats.js.errors import NotFoundError
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from prometheus_client import Counter, Gauge, Histogram
 
+from cveval_kit.metrics import HANDLE_SECONDS, IN_FLIGHT, MESSAGES, QUEUE_LATENCY
 from cveval_kit.settings import Settings, get_settings
 from cveval_kit.telemetry import extract_context, inject_headers
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
-MESSAGES = Counter("cveval_queue_messages_total", "JetStream messages handled", ["consumer", "outcome"])
-HANDLE_SECONDS = Histogram(
-    "cveval_queue_handle_duration_seconds",
-    "Time to handle one message",
-    ["consumer"],
-    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
-)
-QUEUE_LATENCY = Histogram(
-    "cveval_queue_latency_seconds",
-    "Time from publish to the start of handling",
-    ["consumer"],
-    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
-IN_FLIGHT = Gauge("cveval_queue_in_flight", "Messages being handled", ["consumer"])
 
 
 def inbox_prefix(user: str) -> str:
@@ -105,9 +91,15 @@ async def ensure_dead_letter_stream(js: JetStreamContext, name: str, subject: st
 async def publish(js: JetStreamContext, subject: str, payload: bytes, msg_id: str) -> None:
     """Publish once: `Nats-Msg-Id` lets JetStream drop a re-publish of the same id within its window."""
     with tracer.start_as_current_span(f"publish {subject}", kind=trace.SpanKind.PRODUCER) as span:
-        span.set_attribute("messaging.system", "nats")
-        span.set_attribute("messaging.destination.name", subject)
-        span.set_attribute("messaging.message.id", msg_id)
+        span.set_attributes(
+            {
+                "messaging.system": "nats",
+                "messaging.operation.type": "send",
+                "messaging.operation.name": "publish",
+                "messaging.destination.name": subject,
+                "messaging.message.id": msg_id,
+            }
+        )
         headers = inject_headers({"Nats-Msg-Id": msg_id})
         await js.publish(subject, payload, headers=headers)
 
@@ -217,9 +209,18 @@ class PullConsumer:
                 HANDLE_SECONDS.labels(o.durable).time(),
                 tracer.start_as_current_span(f"process {o.subject}", kind=trace.SpanKind.CONSUMER) as span,
             ):
-                span.set_attribute("messaging.system", "nats")
-                span.set_attribute("messaging.destination.name", o.subject)
-                span.set_attribute("messaging.delivery.attempt", attempt)
+                span.set_attributes(
+                    {
+                        "messaging.system": "nats",
+                        "messaging.operation.type": "process",
+                        "messaging.operation.name": "process",
+                        "messaging.destination.name": o.subject,
+                        "messaging.destination.subscription.name": o.durable,
+                        "messaging.consumer.group.name": o.durable,
+                        "messaging.message.id": headers.get("Nats-Msg-Id", ""),
+                        "messaging.delivery.attempt": attempt,
+                    }
+                )
                 keepalive = asyncio.create_task(self._keep_in_progress(msg))
                 try:
                     outcome = await self.handler(delivery)

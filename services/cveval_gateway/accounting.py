@@ -12,10 +12,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from opentelemetry import trace
-from prometheus_client import Counter, Gauge, Histogram
 
-# The token counter is shared with the service-level metrics module: one name, one meaning, wherever counted.
-from cveval_gateway.observability import AI_TOKENS
+from cveval_gateway.metrics import (
+    AI_BREAKER_STATE,
+    AI_COST,
+    AI_FALLBACKS,
+    AI_RATELIMIT_WAIT,
+    AI_RETRIES,
+    AI_RETRIES_DENIED,
+    AI_STRUCTURED_ATTEMPTS,
+    AI_TOKENS,
+    AI_UPSTREAM,
+    AI_UPSTREAM_LATENCY,
+)
 from cveval_gateway.providers.base import (
     ProviderAuthFailed,
     ProviderBadResponse,
@@ -27,39 +36,6 @@ from cveval_gateway.providers.base import (
 )
 from cveval_gateway.providers.config import Price
 from cveval_gateway.resilience.breaker import BreakerState
-
-AI_COST = Counter("cveval_ai_cost_usd", "Model spend in US dollars from configured prices", ["provider", "model"])
-AI_BREAKER_STATE = Gauge(
-    "cveval_ai_breaker_state", "Circuit breaker per target: 0 closed, 1 half-open, 2 open", ["provider", "model"]
-)
-AI_RETRIES = Counter("cveval_ai_retries", "Upstream retries by cause", ["provider", "model", "reason"])
-AI_RETRIES_DENIED = Counter(
-    "cveval_ai_retries_denied", "Retries not made because the retry budget was spent", ["provider", "model"]
-)
-AI_FALLBACKS = Counter(
-    "cveval_ai_fallbacks", "Calls moved on from a target to the next one", ["op", "provider", "model", "reason"]
-)
-AI_RATELIMIT_WAIT = Histogram(
-    "cveval_ai_ratelimit_wait_seconds",
-    "Time callers queued behind the client-side rate limits",
-    ["provider", "model"],
-    buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
-)
-AI_UPSTREAM = Counter(
-    "cveval_ai_upstream_requests", "Upstream attempts by outcome", ["op", "provider", "model", "outcome"]
-)
-AI_UPSTREAM_LATENCY = Histogram(
-    "cveval_ai_upstream_request_duration_seconds",
-    "One upstream attempt's latency",
-    ["op", "provider", "model"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120),
-)
-AI_STRUCTURED_ATTEMPTS = Histogram(
-    "cveval_ai_structured_output_attempts",
-    "Chat attempts needed for a schema-valid JSON answer",
-    ["outcome"],
-    buckets=(1, 2, 3, 4, 5, 6),
-)
 
 tracer = trace.get_tracer("cveval_gateway.upstream")
 
@@ -119,7 +95,7 @@ def upstream_call(
         f"{op} {provider}:{model}", kind=trace.SpanKind.CLIENT, record_exception=False, set_status_on_exception=False
     ) as span:
         span.set_attribute("gen_ai.operation.name", op)
-        span.set_attribute("gen_ai.system", provider)
+        span.set_attribute("gen_ai.provider.name", provider)
         span.set_attribute("gen_ai.request.model", model)
         span.set_attribute("cveval.attempt", attempt)
         span.set_attribute("cveval.breaker_state", breaker.name.lower())

@@ -10,8 +10,41 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from opentelemetry import trace
-from prometheus_client import Counter, Gauge, Histogram
 
+# Declared in cveval_gateway.metrics; the cache, batching and coalescing modules import them from here too.
+from cveval_gateway.metrics import (
+    AI_IN_FLIGHT as AI_IN_FLIGHT,
+)
+from cveval_gateway.metrics import (
+    AI_LATENCY as AI_LATENCY,
+)
+from cveval_gateway.metrics import (
+    AI_REQUESTS as AI_REQUESTS,
+)
+from cveval_gateway.metrics import (
+    AI_TOKENS as AI_TOKENS,
+)
+from cveval_gateway.metrics import (
+    BATCH_SIZE as BATCH_SIZE,
+)
+from cveval_gateway.metrics import (
+    CACHE_BYTES as CACHE_BYTES,
+)
+from cveval_gateway.metrics import (
+    CACHE_ERRORS as CACHE_ERRORS,
+)
+from cveval_gateway.metrics import (
+    CACHE_EVICTIONS as CACHE_EVICTIONS,
+)
+from cveval_gateway.metrics import (
+    CACHE_REQUESTS as CACHE_REQUESTS,
+)
+from cveval_gateway.metrics import (
+    COALESCED as COALESCED,
+)
+from cveval_gateway.metrics import (
+    LOOP_LAG as LOOP_LAG,
+)
 from cveval_gateway.providers.base import (
     ProviderBadResponse,
     ProviderError,
@@ -20,43 +53,6 @@ from cveval_gateway.providers.base import (
     ProviderTimedOut,
     ProviderUnsupported,
 )
-
-AI_REQUESTS = Counter(
-    "cveval_ai_requests_total", "Upstream model calls by outcome", ["op", "provider", "model", "outcome"]
-)
-AI_LATENCY = Histogram(
-    "cveval_ai_request_duration_seconds",
-    "Upstream model call latency, retries included",
-    ["op", "provider", "model"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120),
-)
-AI_TOKENS = Counter(
-    "cveval_ai_tokens_total", "Tokens sent to and received from models", ["provider", "model", "direction"]
-)
-AI_IN_FLIGHT = Gauge("cveval_ai_in_flight", "Upstream model calls in progress", ["op"])
-CACHE_REQUESTS = Counter(
-    "cveval_ai_cache_requests_total",
-    "Cache lookups (per distinct text for embeddings, per request for completions)",
-    ["cache", "outcome"],
-)
-CACHE_BYTES = Gauge("cveval_ai_cache_bytes", "Bytes held by an in-memory cache (payload and bookkeeping)", ["cache"])
-CACHE_EVICTIONS = Counter(
-    "cveval_ai_cache_evictions_total", "Entries evicted to stay within the byte budget", ["cache"]
-)
-CACHE_ERRORS = Counter(
-    "cveval_ai_cache_errors_total", "Cache reads or writes that failed or were dropped", ["cache", "op"]
-)
-COALESCED = Counter(
-    "cveval_ai_coalesced_requests_total",
-    "Requests (chat) or texts (embed) served by joining an identical call already in flight",
-    ["op"],
-)
-BATCH_SIZE = Histogram(
-    "cveval_ai_embed_batch_size",
-    "Texts per upstream embedding call after micro-batching",
-    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048),
-)
-LOOP_LAG = Gauge("cveval_ai_event_loop_lag_seconds", "How late the event loop ran a timer, last sample")
 
 # Span attribute names for cache outcomes, set on the span that is current when the gateway serves a call.
 CACHE_OUTCOME_ATTR = "cveval.cache.outcome"
@@ -87,6 +83,14 @@ class Observation:
         self.span.set_attribute("gen_ai.usage.input_tokens", prompt_tokens)
         self.span.set_attribute("gen_ai.usage.output_tokens", completion_tokens)
 
+    def requested(self, temperature: float, max_tokens: int, seed: int | None) -> None:
+        """The gen_ai.request.* attributes of a chat call (a 0 max_tokens leaves the limit to the provider)."""
+        self.span.set_attribute("gen_ai.request.temperature", temperature)
+        if max_tokens > 0:
+            self.span.set_attribute("gen_ai.request.max_tokens", max_tokens)
+        if seed is not None:
+            self.span.set_attribute("gen_ai.request.seed", seed)
+
     def failed(self, outcome: str, message: str) -> None:
         self.outcome = outcome
         self.span.set_status(trace.Status(trace.StatusCode.ERROR, message))
@@ -105,7 +109,7 @@ async def observed(
         f"{op} {model}", kind=trace.SpanKind.CLIENT, links=links, record_exception=False, set_status_on_exception=False
     ) as span:
         span.set_attribute("gen_ai.operation.name", op)
-        span.set_attribute("gen_ai.system", provider)
+        span.set_attribute("gen_ai.provider.name", provider)
         span.set_attribute("gen_ai.request.model", model)
         observation = Observation(span=span, model=model)
         AI_IN_FLIGHT.labels(op).inc()

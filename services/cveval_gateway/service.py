@@ -229,6 +229,7 @@ class GatewayService:
     async def _upstream_chat(self, call: ChatCall, caller_bound: bool) -> ChatResult:
         provider = self.chat_provider
         async with observed("chat", provider.name, call.model) as obs:
+            obs.requested(call.temperature, call.max_tokens, call.seed)
             try:
                 result = await provider.chat(call)
                 if call.json_schema is not None:

@@ -22,6 +22,7 @@ from cveval_job.adapters.vacancy_repository import VacancyRepository
 from cveval_job.protection.background import audit_subscription, purge_periodically, record_audit_feed
 from cveval_job.protection.service import DataProtection
 from cveval_job.protection.servicer import AdminServicer
+from cveval_job.queue_lag import watch_consumer_lag
 from cveval_job.reconciler import ReconcilePolicy, Reconciler
 from cveval_job.service import JobApplication
 from cveval_job.servicer import JobServicer
@@ -106,6 +107,7 @@ async def start(settings: Settings, port: int | None = None) -> Running:
         asyncio.create_task(_index_default(vacancies)),
         asyncio.create_task(record_audit_feed(audit_feed, protection_store)),
         asyncio.create_task(purge_periodically(engine, protection, settings.retention_purge_interval_s)),
+        asyncio.create_task(watch_consumer_lag(nc, settings.jobs_stream, settings.worker_durable)),
     ]
     stop_readiness = watch_database(server, engine, settings.readiness_interval_s)
 

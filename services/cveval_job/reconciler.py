@@ -21,14 +21,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from prometheus_client import Counter
-
 from cveval_job.domain.jobs import Job
+from cveval_job.metrics import RECONCILED
 from cveval_job.ports import JobQueue
 
 log = logging.getLogger(__name__)
 
-RECONCILED = Counter("cveval_jobs_reconciled_total", "Stranded jobs the reconciler acted on", ["action"])
 DEADLINE_CODE = "DEADLINE_EXCEEDED"
 
 

@@ -18,6 +18,7 @@ PUBLIC = public_paths()
 INFRASTRUCTURE = [
     ProtoMethod("/grpc.health.v1.Health/Check", False, False, False),
     ProtoMethod("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", True, True, False),
+    ProtoMethod("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", True, True, False),
 ]
 
 

@@ -13,9 +13,6 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from nats.aio.client import Client as NatsClient
-from prometheus_client import Gauge
-
 from cveval_job.adapters.gateway_client import GatewayClient
 from cveval_job.adapters.jetstream_queue import JetStreamJobQueue, StatusEvents
 from cveval_job.adapters.job_repository import JobRepository
@@ -35,7 +32,6 @@ from cveval_kit.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QUEUE_DEPTH = Gauge("queue_depth", "Number of messages in queue", ["topic"])
 HEARTBEAT_FILE = Path(os.environ.get("CVEVAL_WORKER_HEARTBEAT", Path(tempfile.gettempdir()) / "cveval-worker.alive"))
 HEARTBEAT_INTERVAL_S = 5.0
 HEARTBEAT_MAX_AGE_S = 30.0
@@ -53,15 +49,6 @@ def degraded_scorer(primary: Scorer) -> Scorer | None:
     """What scores when the LLM scorer's provider stays unavailable and the vacancy allows it; the offline scorer
     needs no provider, so it has no fallback."""
     return OfflineScorer(date.today) if isinstance(primary, LlmScorer) else None
-
-
-async def _watch_depth(nc: NatsClient, settings: Settings) -> None:
-    js = nc.jetstream()
-    while True:
-        with contextlib.suppress(Exception):
-            info = await js.consumer_info(settings.jobs_stream, settings.worker_durable)
-            QUEUE_DEPTH.labels(settings.jobs_subject).set(info.num_pending + info.num_ack_pending)
-        await asyncio.sleep(5)
 
 
 async def _heartbeat(consumer_task: asyncio.Task[None]) -> None:
@@ -118,7 +105,8 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
     consumer_task = asyncio.create_task(consumer.run())
-    helpers = [asyncio.create_task(_watch_depth(nc, settings)), asyncio.create_task(_heartbeat(consumer_task))]
+    # The consumer's backlog is exported once, by the job service (cveval_job.queue_lag), not by every replica.
+    helpers = [asyncio.create_task(_heartbeat(consumer_task))]
     stop_task = asyncio.create_task(stop.wait())
     try:
         await asyncio.wait({consumer_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)

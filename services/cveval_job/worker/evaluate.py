@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from opentelemetry import trace
-from prometheus_client import Counter
 
 from cveval_job.adapters.gateway_client import GatewayClient
 from cveval_job.adapters.upload_client import UploadClient
 from cveval_job.adapters.vacancy_repository import VacancyRepository
 from cveval_job.domain.jobs import Job
 from cveval_job.domain.retrieval import RetrievalEmpty, Retrieved
+from cveval_job.metrics import DEGRADED
 from cveval_job.scoring import pipeline
 from cveval_job.scoring.model import Evaluation, Vacancy
 from cveval_job.scoring.pipeline import EvaluationPipeline
@@ -28,11 +28,6 @@ TOP_K: Final = pipeline.TOP_K
 DEGRADED_FLAG: Final = pipeline.DEGRADED_FLAG
 DEGRADED_REASON_PREFIX: Final = pipeline.DEGRADED_REASON_PREFIX
 MAX_REASON_CHARS: Final = pipeline.MAX_REASON_CHARS
-DEGRADED = Counter(
-    "evaluations_degraded_total",
-    "Evaluations scored by the offline scorer because the model provider was unavailable",
-    ["reason"],
-)
 
 
 class PermanentFailure(Exception):

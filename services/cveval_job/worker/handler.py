@@ -14,13 +14,12 @@ import json
 import logging
 import time
 
-from prometheus_client import Histogram
-
 from cveval_job.adapters.jetstream_queue import StatusEvents
 from cveval_job.adapters.job_repository import JobRepository
 from cveval_job.adapters.job_scope import job_scope
 from cveval_job.adapters.result_client import ResultClient
 from cveval_job.domain.jobs import COMPLETED, FAILED, PROCESSING, Job
+from cveval_job.metrics import JOB_PROCESSING
 from cveval_job.scoring.errors import ScoringError
 from cveval_job.worker.evaluate import Evaluator, PermanentFailure
 from cveval_job.worker.result_mapping import to_result
@@ -30,14 +29,6 @@ from cveval_kit.outages import is_outage
 from cveval_kit.telemetry import current_trace_id
 
 log = logging.getLogger(__name__)
-
-# Named as in the original system's ops guide so its dashboards keep working.
-JOB_PROCESSING = Histogram(
-    "job_processing_duration_seconds",
-    "Time spent processing jobs",
-    ["job_type", "status"],
-    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),  # the original's, plus finer ones below 1 s
-)
 
 
 class EvaluationHandler:

@@ -103,7 +103,7 @@ async def test_breaker_state_gauge_and_upstream_spans() -> None:
     assert len(spans) == 3  # one per upstream attempt; the call refused by the open breaker sent nothing
     assert spans[-1].attributes is not None
     assert spans[-1].attributes["cveval.breaker_state"] == "half_open"
-    assert spans[-1].attributes["gen_ai.system"] == "acct"
+    assert spans[-1].attributes["gen_ai.provider.name"] == "acct"
     assert spans[0].attributes is not None and spans[0].attributes["cveval.attempt"] == 1
     assert _sample("cveval_ai_upstream_requests_total", op="chat", provider="acct", model="broken",
                    outcome="unavailable") >= 3

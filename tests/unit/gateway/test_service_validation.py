@@ -189,7 +189,7 @@ async def test_metrics_and_span_per_upstream_call() -> None:
     spans = [s for s in exporter.get_finished_spans() if s.name == "chat metric-model"]
     assert len(spans) >= 2
     attributes = spans[0].attributes or {}
-    assert attributes["gen_ai.system"] == "fake"
+    assert attributes["gen_ai.provider.name"] == "fake"
     assert attributes["gen_ai.request.model"] == "metric-model"
     assert attributes["gen_ai.usage.input_tokens"] == 3
     assert attributes["gen_ai.usage.output_tokens"] == 1

@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2
 
 from cveval_kit import errors
 from cveval_kit.errors import ERROR_CODE_METADATA_KEY, HTTP_STATUS_METADATA_KEY
@@ -124,3 +126,36 @@ async def test_health_serves_and_shutdown_drains_in_flight_calls(
     assert await in_flight == b"ok:drain"
     with pytest.raises(grpc.aio.AioRpcError):
         await call(channel)
+
+
+async def test_errors_carry_error_info_and_retry_info_in_the_status_details(
+    server: tuple[GrpcServer, dict[str, object], grpc.aio.Channel],
+) -> None:
+    _, behaviour, channel = server
+    behaviour["action"] = errors.Unavailable("database away", code="DATABASE_UNAVAILABLE")
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await call(channel)
+    trailing = dict(raised.value.trailing_metadata() or ())
+    status = status_pb2.Status.FromString(trailing["grpc-status-details-bin"])
+    assert status.code == grpc.StatusCode.UNAVAILABLE.value[0] and status.message == "database away"
+    info, retry = error_details_pb2.ErrorInfo(), error_details_pb2.RetryInfo()
+    assert status.details[0].Unpack(info) and status.details[1].Unpack(retry)
+    assert (info.reason, info.domain) == ("DATABASE_UNAVAILABLE", "cveval")
+    assert retry.retry_delay.seconds == int(trailing["retry-after"])
+    assert trailing[ERROR_CODE_METADATA_KEY] == "DATABASE_UNAVAILABLE"  # REST keeps its header
+
+
+@pytest.mark.parametrize("version", ["v1", "v1alpha"])
+async def test_reflection_answers_under_v1_and_v1alpha(
+    server: tuple[GrpcServer, dict[str, object], grpc.aio.Channel], version: str
+) -> None:
+    _, _, channel = server
+    method = channel.stream_stream(
+        f"/grpc.reflection.{version}.ServerReflection/ServerReflectionInfo",
+        request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+        response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+    )
+    request = reflection_pb2.ServerReflectionRequest(list_services="")
+    replies = [reply async for reply in method(iter([request]), timeout=5)]
+    names = {s.name for s in replies[0].list_services_response.service}
+    assert {SERVICE, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"} <= names
