@@ -16,10 +16,12 @@ test: setup gen proto-lint lint typecheck
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev]"
+	# The SDK and its `cveval` command (clients/python), editable so the repository's copy is what runs.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e clients/python
 	$(PY) tools/write_pth.py
 	touch $(STAMP)
 
@@ -36,7 +38,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 typecheck: setup gen
-	$(VENV)/bin/mypy libs services tools tests bench
+	$(VENV)/bin/mypy libs services tools tests bench clients/python/cveval_client
 
 unit: setup gen
 	$(PY) -m pytest tests/unit
