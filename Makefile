@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 GEN_STAMP := gen/.stamp
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench bench-quick bench-rest bench-auth quality faults clean
+.PHONY: run test setup gen lint typecheck proto-lint unit integration e2e bench bench-quick bench-rest bench-auth bench-cli quality faults clean
 
 run: setup gen
 	$(PY) -m cveval_devstack
@@ -63,6 +63,10 @@ bench-rest: setup gen
 # What authentication adds to a call through Envoy (p50/p99, with and without the edge's auth filters).
 bench-auth: setup gen
 	$(PY) -m bench.auth_bench
+
+# `cveval screen` on 40 corpus-sized CVs against one vacancy, on a fresh stack (needs ../shared/corpus).
+bench-cli: setup gen
+	$(PY) -m bench.cli_screen_bench
 
 # The scoring quality report: corpus ranking, format invariance, repeatability, project levels, injection.
 quality: setup
