@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 GEN_STAMP := gen/.stamp
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: run test setup gen lint typecheck proto-lint promtool unit integration e2e bench bench-quick bench-rest bench-auth bench-api bench-artillery quality faults clean
+.PHONY: run test setup gen lint typecheck proto-lint promtool unit integration e2e bench bench-quick bench-rest bench-auth bench-api bench-artillery bench-cli quality faults clean
 
 run: setup gen
 	$(PY) -m cveval_devstack
@@ -16,10 +16,12 @@ test: setup gen proto-lint lint typecheck promtool
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev]"
+	# The SDK and its `cveval` command (clients/python), editable so the repository's copy is what runs.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e clients/python
 	$(PY) tools/write_pth.py
 	touch $(STAMP)
 
@@ -43,7 +45,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 typecheck: setup gen
-	$(VENV)/bin/mypy libs services tools tests bench
+	$(VENV)/bin/mypy libs services tools tests bench clients/python/cveval_client
 
 unit: setup gen
 	$(PY) -m pytest tests/unit
@@ -79,6 +81,10 @@ bench-api: setup gen
 # The original's Artillery scenario, shortened (bench/artillery/short.yml), against a fresh stack; npm installs Artillery.
 bench-artillery: setup gen
 	$(PY) -m bench.artillery_run
+
+# `cveval screen` on 40 corpus-sized CVs against one vacancy, on a fresh stack (needs ../shared/corpus).
+bench-cli: setup gen
+	$(PY) -m bench.cli_screen_bench
 
 # The scoring quality report: corpus ranking, format invariance, repeatability, project levels, injection.
 quality: setup

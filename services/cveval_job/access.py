@@ -24,6 +24,9 @@ POLICY: Final[AccessPolicy] = {
     f"/{_JOBS}/DeleteCandidate": _ADMINS,
     # Replaying a failed job is an operator's act.
     f"/{_JOBS}/ReplayJob": _ADMINS,
+    f"/{_JOBS}/CreateBatch": frozenset({SUBMITTER}),
+    f"/{_JOBS}/GetBatch": _ANYONE,
+    f"/{_JOBS}/WatchBatch": _ANYONE,
     f"/{_VACANCIES}/CreateVacancy": frozenset({SUBMITTER}),
     f"/{_VACANCIES}/GetVacancy": _ANYONE,
     f"/{_VACANCIES}/ListVacancies": _ANYONE,

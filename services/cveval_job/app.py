@@ -12,6 +12,7 @@ import grpc
 
 from cveval.job.v1 import admin_pb2, admin_pb2_grpc, job_pb2, job_pb2_grpc, vacancy_pb2, vacancy_pb2_grpc
 from cveval_job.access import POLICY
+from cveval_job.adapters.batch_repository import BatchRepository
 from cveval_job.adapters.gateway_client import GatewayClient
 from cveval_job.adapters.jetstream_queue import JetStreamJobQueue
 from cveval_job.adapters.job_repository import JobRepository
@@ -19,6 +20,7 @@ from cveval_job.adapters.protection_repository import ProtectionRepository
 from cveval_job.adapters.result_client import ResultClient
 from cveval_job.adapters.upload_client import UploadClient
 from cveval_job.adapters.vacancy_repository import VacancyRepository
+from cveval_job.batches.service import BatchApplication
 from cveval_job.protection.background import audit_subscription, purge_periodically, record_audit_feed
 from cveval_job.protection.service import DataProtection
 from cveval_job.protection.servicer import AdminServicer
@@ -87,6 +89,7 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     uploads = UploadClient(channel(settings.upload_addr))
     job_store = JobRepository(sessions)
     app = JobApplication(job_store, vacancies, uploads, queue)
+    batches = BatchApplication(BatchRepository(sessions), app)
     trail = JetStreamAuditTrail(nc, settings.audit_stream, settings.audit_subject_prefix, "job")
     await trail.ensure()
     protection_store = ProtectionRepository(sessions)
@@ -97,7 +100,7 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     server = GrpcServer("job", settings, SERVICE_NAMES, policy=POLICY)
 
     def register(s: grpc.aio.Server) -> None:
-        job_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(app, protection), s)
+        job_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(app, protection, batches), s)
         vacancy_pb2_grpc.add_VacancyServiceServicer_to_server(VacancyServicer(vacancies), s)
         admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(protection), s)
 

@@ -47,7 +47,10 @@ class JobApplication:
         self.documents = documents
         self.queue = queue
 
-    async def evaluate(self, caller: Identity, cmd: EvaluateCommand, idempotency_key: str = "") -> Job:
+    async def evaluate(
+        self, caller: Identity, cmd: EvaluateCommand, idempotency_key: str = "", *, batch_id: str | None = None
+    ) -> Job:
+        """`batch_id` only labels the new job: a replay of a key returns the job as first created."""
         cmd = EvaluateCommand(**{k: v.strip() for k, v in asdict(cmd).items()})
         if not cmd.cv_id or not cmd.project_id:
             raise errors.InvalidArgument("cv_id and project_id are required")
@@ -61,7 +64,7 @@ class JobApplication:
             stored = await self.jobs.get_by_key(caller.tenant, key)
             if stored is not None:
                 return await self._replay(stored, fingerprint)
-        await self._check_documents(caller, cmd)
+        await self.check_documents(caller, cmd)
         vacancy = await self._resolve_vacancy(caller, cmd)
         job, created = await self.jobs.create(
             tenant=caller.tenant,
@@ -72,6 +75,7 @@ class JobApplication:
             vacancy_id=vacancy.id,
             idempotency_key=key,
             request_hash=fingerprint,
+            batch_id=batch_id,
         )
         if not created:  # a concurrent request with the same key won the insert
             return await self._replay(job, fingerprint)
@@ -98,7 +102,16 @@ class JobApplication:
             raise errors.NotFound(f"job {job_id!r} not found")
         return job
 
-    async def list(self, caller: Identity, status: str, page_size: int, page_token: str) -> tuple[list[Job], str]:
+    async def list(
+        self,
+        caller: Identity,
+        status: str,
+        page_size: int,
+        page_token: str,
+        *,
+        vacancy_id: str = "",
+        batch_id: str = "",
+    ) -> tuple[list[Job], str]:
         status = status.strip().lower()
         if status and status not in STATUSES:
             raise errors.InvalidArgument(f"status must be one of {', '.join(STATUSES)}")
@@ -113,6 +126,8 @@ class JobApplication:
             status=status or None,
             limit=limit + 1,
             after=after,
+            vacancy_id=vacancy_id.strip() or None,
+            batch_id=batch_id.strip() or None,
         )
         if len(page) > limit:
             last = page[limit - 1]
@@ -147,7 +162,7 @@ class JobApplication:
             # within its duplicate window (and the worker ignores after it).
             log.warning("could not mark job %s published", job_id, exc_info=True)
 
-    async def _check_documents(self, caller: Identity, cmd: EvaluateCommand) -> None:
+    async def check_documents(self, caller: Identity, cmd: EvaluateCommand) -> None:
         """Both documents must be ones the caller may read: its tenant's, and a submitter's own."""
         owner = owner_filter(caller)
         cv_kind, project_kind = await asyncio.gather(

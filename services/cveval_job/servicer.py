@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from cveval.job.v1 import job_pb2, job_pb2_grpc
+from cveval_job.batches.domain import Batch, CandidateRef
+from cveval_job.batches.service import BatchApplication
 from cveval_job.domain.jobs import Job
 from cveval_job.protection.service import DataProtection
 from cveval_job.protection.servicer import erasure_counts
@@ -34,6 +38,23 @@ def job_to_proto(job: Job) -> job_pb2.Job:
         created_at=created,
         updated_at=updated,
         submitted_by=job.submitted_by,
+        batch_id=job.batch_id or "",
+    )
+
+
+def batch_to_proto(batch: Batch) -> job_pb2.Batch:
+    created = Timestamp()
+    created.FromDatetime(batch.created_at)
+    p = batch.progress
+    return job_pb2.Batch(
+        id=batch.id,
+        vacancy_id=batch.vacancy_id,
+        progress=job_pb2.BatchProgress(
+            total=p.total, queued=p.queued, processing=p.processing, completed=p.completed, failed=p.failed
+        ),
+        done=p.done,
+        created_at=created,
+        submitted_by=batch.submitted_by,
     )
 
 
@@ -46,9 +67,10 @@ def _metadata_value(context: grpc.aio.ServicerContext, key: str) -> str:
 
 
 class JobServicer(job_pb2_grpc.JobServiceServicer):
-    def __init__(self, app: JobApplication, protection: DataProtection) -> None:
+    def __init__(self, app: JobApplication, protection: DataProtection, batches: BatchApplication) -> None:
         self.app = app
         self.protection = protection
+        self.batches = batches
 
     async def Evaluate(
         self, request: job_pb2.EvaluateRequest, context: grpc.aio.ServicerContext
@@ -72,7 +94,14 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
     async def ListJobs(
         self, request: job_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
     ) -> job_pb2.ListJobsResponse:
-        jobs, token = await self.app.list(current_identity(), request.status, request.page_size, request.page_token)
+        jobs, token = await self.app.list(
+            current_identity(),
+            request.status,
+            request.page_size,
+            request.page_token,
+            vacancy_id=request.vacancy_id,
+            batch_id=request.batch_id,
+        )
         return job_pb2.ListJobsResponse(jobs=[job_to_proto(j) for j in jobs], next_page_token=token)
 
     async def DeleteCandidate(
@@ -92,3 +121,22 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
         self, request: job_pb2.ReplayJobRequest, context: grpc.aio.ServicerContext
     ) -> job_pb2.ReplayJobResponse:
         return job_pb2.ReplayJobResponse(job=job_to_proto(await self.app.replay(current_identity(), request.id)))
+
+    async def CreateBatch(
+        self, request: job_pb2.CreateBatchRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.CreateBatchResponse:
+        key = _metadata_value(context, IDEMPOTENCY_METADATA_KEY) or request.idempotency_key
+        candidates = [CandidateRef(c.cv_id, c.project_id, c.idempotency_key) for c in request.candidates]
+        batch, jobs = await self.batches.create(current_identity(), request.vacancy_id, candidates, key)
+        return job_pb2.CreateBatchResponse(batch=batch_to_proto(batch), jobs=[job_to_proto(j) for j in jobs])
+
+    async def GetBatch(
+        self, request: job_pb2.GetBatchRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.GetBatchResponse:
+        return job_pb2.GetBatchResponse(batch=batch_to_proto(await self.batches.get(current_identity(), request.id)))
+
+    async def WatchBatch(
+        self, request: job_pb2.WatchBatchRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[job_pb2.WatchBatchResponse]:
+        async for batch in self.batches.watch(current_identity(), request.id):
+            yield job_pb2.WatchBatchResponse(batch=batch_to_proto(batch))

@@ -15,4 +15,7 @@ POLICY: Final[AccessPolicy] = {
     # A submitter reads the results of its own jobs, a reviewer the tenant's (enforced in the service).
     f"/{_SERVICE}/GetResult": frozenset({SUBMITTER, REVIEWER}),
     f"/{_SERVICE}/WatchResult": frozenset({SUBMITTER, REVIEWER}),
+    # A submitter's ranking holds its own candidates only, a reviewer's the tenant's (enforced in the service).
+    f"/{_SERVICE}/ListRanking": frozenset({SUBMITTER, REVIEWER}),
+    f"/{_SERVICE}/ExportRanking": frozenset({SUBMITTER, REVIEWER}),
 }

@@ -16,6 +16,7 @@ from cveval_result.access import POLICY
 from cveval_result.adapters.events import NatsStatusEvents
 from cveval_result.adapters.job_client import JobClient
 from cveval_result.adapters.repository import ResultRepository
+from cveval_result.ranking_service import RankingApplication
 from cveval_result.service import ResultApplication
 from cveval_result.servicer import ResultServicer
 
@@ -28,11 +29,13 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     trail = JetStreamAuditTrail(nc, settings.audit_stream, settings.audit_subject_prefix, "result")
     await trail.ensure()
     events = NatsStatusEvents(nc, settings.events_subject_prefix)
-    app = ResultApplication(ResultRepository(session_factory(engine)), JobClient(channel(settings.job_addr)), events,
-                            trail)
+    repository = ResultRepository(session_factory(engine))
+    ranking = RankingApplication(repository, trail)
+    app = ResultApplication(repository, JobClient(channel(settings.job_addr)), events, trail)
     await events.start(app.job_status_changed)
     server = GrpcServer("result", settings, [SERVICE_NAME], policy=POLICY)
-    await server.start(lambda s: result_pb2_grpc.add_ResultServiceServicer_to_server(ResultServicer(app), s), port=port)
+    servicer = ResultServicer(app, ranking)
+    await server.start(lambda s: result_pb2_grpc.add_ResultServiceServicer_to_server(servicer, s), port=port)
     stop_readiness = watch_database(server, engine, settings.readiness_interval_s)
 
     async def close_own_channels() -> None:

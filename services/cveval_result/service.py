@@ -18,6 +18,7 @@ from cveval_result.adapters.events import Wakeups
 from cveval_result.adapters.job_client import JobClient, JobState
 from cveval_result.adapters.repository import ResultRepository, StoredResult
 from cveval_result.cache import CachedResult, InFlight, TtlLru, etag_of
+from cveval_result.ranking import overall_score
 
 TERMINAL = frozenset({"completed", "failed"})
 # Events wake watchers at once; this re-read interval only bounds the delay if an event is lost.
@@ -91,7 +92,15 @@ class ResultApplication:
                                                 known.cv_id))
 
     async def store(
-        self, job_id: str, result: result_pb2.EvaluationResult, *, tenant: str, submitted_by: str, cv_id: str
+        self,
+        job_id: str,
+        result: result_pb2.EvaluationResult,
+        *,
+        tenant: str,
+        submitted_by: str,
+        cv_id: str,
+        vacancy_id: str = "",
+        batch_id: str = "",
     ) -> bool:
         if not _is_uuid(job_id):
             raise errors.InvalidArgument("job_id must be a job id")
@@ -110,6 +119,9 @@ class ResultApplication:
             tenant=tenant,
             submitted_by=submitted_by,
             cv_id=cv_id,
+            vacancy_id=vacancy_id or result.provenance.vacancy_id,
+            batch_id=batch_id,
+            overall_score=overall_score(result.cv_match_rate, result.project_score),
         )
 
     async def delete(self, tenant: str, job_ids: list[str]) -> int:

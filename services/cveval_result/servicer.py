@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import grpc
+from google.api import httpbody_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from cveval.result.v1 import result_pb2, result_pb2_grpc
 from cveval_kit.identity import current_identity
+from cveval_result.ranking import RankedRow
+from cveval_result.ranking_service import RankingApplication
 from cveval_result.service import ResultApplication, ResultView
 
 # A completed result never changes; `private`: it is one caller's data, never for a shared cache. The short max-age
@@ -37,8 +41,9 @@ def _matches(context: grpc.aio.ServicerContext, etag: str) -> bool:
 
 
 class ResultServicer(result_pb2_grpc.ResultServiceServicer):
-    def __init__(self, app: ResultApplication) -> None:
+    def __init__(self, app: ResultApplication, ranking: RankingApplication) -> None:
         self.app = app
+        self.ranking = ranking
 
     async def GetResult(
         self, request: result_pb2.GetResultRequest, context: grpc.aio.ServicerContext
@@ -70,6 +75,8 @@ class ResultServicer(result_pb2_grpc.ResultServiceServicer):
             tenant=request.tenant,
             submitted_by=request.submitted_by,
             cv_id=request.cv_id,
+            vacancy_id=request.vacancy_id,
+            batch_id=request.batch_id,
         )
         return result_pb2.StoreResultResponse(created=created)
 
@@ -77,3 +84,45 @@ class ResultServicer(result_pb2_grpc.ResultServiceServicer):
         self, request: result_pb2.DeleteResultsRequest, context: grpc.aio.ServicerContext
     ) -> result_pb2.DeleteResultsResponse:
         return result_pb2.DeleteResultsResponse(deleted=await self.app.delete(request.tenant, list(request.job_ids)))
+
+    async def ListRanking(
+        self, request: result_pb2.ListRankingRequest, context: grpc.aio.ServicerContext
+    ) -> result_pb2.ListRankingResponse:
+        rows, token = await self.ranking.page(
+            current_identity(),
+            request.vacancy_id,
+            order_by=request.order_by,
+            status=request.status,
+            batch_id=request.batch_id,
+            size=request.page_size,
+            token=request.page_token,
+        )
+        return result_pb2.ListRankingResponse(candidates=[_ranked(r) for r in rows], next_page_token=token)
+
+    async def ExportRanking(
+        self, request: result_pb2.ExportRankingRequest, context: grpc.aio.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        body, media_type = await self.ranking.export(
+            current_identity(), request.vacancy_id, request.format, order_by=request.order_by,
+            batch_id=request.batch_id,
+        )
+        return httpbody_pb2.HttpBody(content_type=media_type, data=body)
+
+
+def _ranked(row: RankedRow) -> result_pb2.RankedCandidate:
+    completed = Timestamp()
+    completed.FromDatetime(row.completed_at)
+    return result_pb2.RankedCandidate(
+        rank=row.rank,
+        job_id=row.job_id,
+        cv_id=row.cv_id,
+        batch_id=row.batch_id,
+        candidate=result_pb2.Candidate(
+            display_name=row.display_name, cv_filename=row.cv_filename, project_filename=row.project_filename
+        ),
+        cv_match_rate=row.cv_match_rate,
+        project_score=row.project_score,
+        overall_score=row.overall_score,
+        status="completed",
+        completed_at=completed,
+    )

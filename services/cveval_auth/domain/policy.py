@@ -26,6 +26,9 @@ PUBLIC_METHODS: Final[dict[str, frozenset[str]]] = {
     "/cveval.job.v1.JobService/ListJobs": _READ,
     "/cveval.job.v1.JobService/DeleteCandidate": _ADMIN,
     "/cveval.job.v1.JobService/ReplayJob": _ADMIN,
+    "/cveval.job.v1.JobService/CreateBatch": _SUBMIT,
+    "/cveval.job.v1.JobService/GetBatch": _READ,
+    "/cveval.job.v1.JobService/WatchBatch": _READ,
     "/cveval.job.v1.VacancyService/CreateVacancy": _SUBMIT,
     "/cveval.job.v1.VacancyService/GetVacancy": _READ,
     "/cveval.job.v1.VacancyService/ListVacancies": _READ,
@@ -34,10 +37,13 @@ PUBLIC_METHODS: Final[dict[str, frozenset[str]]] = {
     "/cveval.job.v1.AdminService/ListAuditEvents": _ADMIN,
     "/cveval.result.v1.ResultService/GetResult": _READ,
     "/cveval.result.v1.ResultService/WatchResult": _READ,
+    "/cveval.result.v1.ResultService/ListRanking": _READ,
+    "/cveval.result.v1.ResultService/ExportRanking": _READ,
     "/cveval.auth.v1.ApiKeyService/CreateApiKey": _ADMIN,
     "/cveval.auth.v1.ApiKeyService/ListApiKeys": _ADMIN,
     "/cveval.auth.v1.ApiKeyService/RevokeApiKey": _ADMIN,
 }
 
 # Calls that queue an evaluation: they also count against the key's evaluations-per-hour quota.
-EVALUATION_METHODS: Final = frozenset({"/cveval.job.v1.JobService/Evaluate"})
+# A batch counts once: its size is bounded (500 candidates) and the per-second limit still applies to each call.
+EVALUATION_METHODS: Final = frozenset({"/cveval.job.v1.JobService/Evaluate", "/cveval.job.v1.JobService/CreateBatch"})

@@ -30,6 +30,7 @@ def _row_to_job(row: Any) -> Job:
         request_hash=m["request_hash"],
         tenant=m["tenant"],
         submitted_by=m["submitted_by"],
+        batch_id=m["batch_id"],
     )
 
 
@@ -48,6 +49,7 @@ class JobRepository:
         vacancy_id: str,
         idempotency_key: str | None,
         request_hash: str,
+        batch_id: str | None = None,
     ) -> tuple[Job, bool]:
         """Insert a queued job; with a key already taken, return the stored job and False instead."""
         now = datetime.now(UTC)
@@ -61,6 +63,7 @@ class JobRepository:
             vacancy_id=vacancy_id,
             idempotency_key=idempotency_key,
             request_hash=request_hash,
+            batch_id=batch_id,
             attempts=0,
             created_at=now,
             updated_at=now,
@@ -105,6 +108,8 @@ class JobRepository:
         limit: int,
         after: tuple[datetime, str] | None,
         submitted_by: str | None = None,
+        vacancy_id: str | None = None,
+        batch_id: str | None = None,
     ) -> list[Job]:
         query = (
             select(jobs)
@@ -116,6 +121,10 @@ class JobRepository:
             query = query.where(jobs.c.submitted_by == submitted_by)
         if status:
             query = query.where(jobs.c.status == status)
+        if vacancy_id:
+            query = query.where(jobs.c.vacancy_id == vacancy_id)
+        if batch_id:
+            query = query.where(jobs.c.batch_id == batch_id)
         if after is not None:
             created, last_id = after
             query = query.where(

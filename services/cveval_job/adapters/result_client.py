@@ -16,10 +16,24 @@ class ResultClient:
         self.timeout_s = timeout_s
 
     async def store(
-        self, job_id: str, result: result_pb2.EvaluationResult, *, tenant: str, submitted_by: str, cv_id: str
+        self,
+        job_id: str,
+        result: result_pb2.EvaluationResult,
+        *,
+        tenant: str,
+        submitted_by: str,
+        cv_id: str,
+        vacancy_id: str = "",
+        batch_id: str = "",
     ) -> bool:
         request = result_pb2.StoreResultRequest(
-            job_id=job_id, result=result, tenant=tenant, submitted_by=submitted_by, cv_id=cv_id
+            job_id=job_id,
+            result=result,
+            tenant=tenant,
+            submitted_by=submitted_by,
+            cv_id=cv_id,
+            vacancy_id=vacancy_id,
+            batch_id=batch_id,
         )
         try:
             response = await self.stub.StoreResult(request, timeout=self.timeout_s)

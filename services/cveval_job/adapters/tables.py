@@ -79,6 +79,10 @@ jobs = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=True),
+    # The batch it was created in (migration 0005); NULL for a single evaluation.
+    Column("batch_id", String(36), nullable=True),
+    Index("ix_jobs_tenant_batch", "tenant", "batch_id"),
+    Index("ix_jobs_tenant_vacancy_created_id", "tenant", "vacancy_id", "created_at", "id"),
     Index("ix_jobs_created_id", "created_at", "id"),
     Index("ix_jobs_status_created_id", "status", "created_at", "id"),
     Index("ix_jobs_tenant_created_id", "tenant", "created_at", "id"),
@@ -86,6 +90,20 @@ jobs = Table(
     Index("ix_jobs_tenant_cv", "tenant", "cv_id"),
     Index("ix_jobs_tenant_project", "tenant", "project_id"),
     UniqueConstraint("tenant", "idempotency_key", name="uq_jobs_tenant_idempotency_key"),
+)
+
+# A set of evaluations against one vacancy submitted in one call (migration 0005); its jobs name it.
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant", String(128), nullable=False),
+    Column("submitted_by", String(255), nullable=False),
+    Column("vacancy_id", String(64), nullable=False),
+    Column("idempotency_key", String(255), nullable=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant", "idempotency_key", name="uq_batches_tenant_idempotency_key"),
 )
 
 # One row per tenant that changed a setting (migration 0004).

@@ -24,16 +24,16 @@ class UploadClient:
         document = await self._read(tenant, document_id, include_text=False, owner=owner)
         return None if document is None else _KINDS.get(document.kind)
 
-    async def text_of(self, document_id: str, tenant: str | None = None) -> tuple[str, str] | None:
-        """(kind, text) of a stored document, None when it does not exist. Without `tenant`, the tenant of the job
-        being evaluated (adapters/job_scope.py)."""
+    async def text_of(self, document_id: str, tenant: str | None = None) -> tuple[str, str, str] | None:
+        """(kind, text, file name) of a stored document, None when it does not exist. Without `tenant`, the tenant of
+        the job being evaluated (adapters/job_scope.py)."""
         if tenant is None:
             scope = current_scope()
             if scope is None:
                 raise RuntimeError("text_of outside a job scope needs an explicit tenant")
             tenant = scope.tenant
         document = await self._read(tenant, document_id, include_text=True)
-        return None if document is None else (_KINDS.get(document.kind, ""), document.text)
+        return None if document is None else (_KINDS.get(document.kind, ""), document.text, document.filename)
 
     async def erase(
         self,

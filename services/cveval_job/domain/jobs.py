@@ -29,6 +29,7 @@ class Job:
     request_hash: str = ""
     tenant: str = "default"
     submitted_by: str = ""
+    batch_id: str | None = None
 
 
 def is_terminal(status: str) -> bool:

@@ -13,6 +13,7 @@ from opentelemetry import trace
 from cveval_job.adapters.gateway_client import GatewayClient
 from cveval_job.adapters.upload_client import UploadClient
 from cveval_job.adapters.vacancy_repository import VacancyRepository
+from cveval_job.domain.candidate import display_name
 from cveval_job.domain.jobs import Job
 from cveval_job.domain.retrieval import RetrievalEmpty, Retrieved
 from cveval_job.metrics import DEGRADED
@@ -46,6 +47,10 @@ class Outcome:
     embed_model: str
     retrieved: list[Retrieved]
     step_ms: dict[str, float] = field(default_factory=dict)
+    # Who was evaluated: the name found at the top of the CV (else its file name) and both files' names.
+    candidate_name: str = ""
+    cv_filename: str = ""
+    project_filename: str = ""
 
 
 class Evaluator:
@@ -69,7 +74,7 @@ class Evaluator:
         one may degrade, so a short outage costs a retry rather than the model's judgement."""
         started = time.perf_counter()
         with tracer.start_as_current_span("evaluate.fetch_documents"):
-            cv_text, project_text = await asyncio.gather(
+            (cv_text, cv_filename), (project_text, project_filename) = await asyncio.gather(
                 self._text(job.cv_id, "cv"), self._text(job.project_id, "project")
             )
             vacancy = await self.vacancies.get(job.vacancy_id)
@@ -84,15 +89,21 @@ class Evaluator:
         if run.outage is not None:
             DEGRADED.labels(run.outage.code).inc()
         timings = {"fetch_documents": fetched, **run.step_ms}
-        return Outcome(run.evaluation, vacancy, run.embed_model, run.retrieved, timings)
+        return Outcome(
+            run.evaluation, vacancy, run.embed_model, run.retrieved, timings,
+            candidate_name=display_name(cv_text, cv_filename),
+            cv_filename=cv_filename,
+            project_filename=project_filename,
+        )
 
-    async def _text(self, document_id: str, expected_kind: str) -> str:
+    async def _text(self, document_id: str, expected_kind: str) -> tuple[str, str]:
+        """The document's text and file name."""
         found = await self.documents.text_of(document_id)
         if found is None:
             raise PermanentFailure("DOCUMENT_NOT_FOUND", f"{expected_kind} document {document_id!r} not found")
-        kind, text = found
+        kind, text, filename = found
         if kind != expected_kind:
             raise PermanentFailure("WRONG_KIND", f"document {document_id!r} is a {kind} document")
         if not text.strip():
             raise PermanentFailure("EMPTY_TEXT", f"the {expected_kind} document has no usable text")
-        return text
+        return text, filename

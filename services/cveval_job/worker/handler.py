@@ -82,7 +82,8 @@ class EvaluationHandler:
                 outcome = await self.evaluator.run(job, last_attempt=last_attempt)
             result = to_result(job, outcome, current_trace_id())
             await self.results.store(
-                job.id, result, tenant=job.tenant, submitted_by=job.submitted_by, cv_id=job.cv_id
+                job.id, result, tenant=job.tenant, submitted_by=job.submitted_by, cv_id=job.cv_id,
+                vacancy_id=job.vacancy_id, batch_id=job.batch_id or "",
             )
         except errors.NotFound as exc:
             if await self.jobs.get(job_id, job.tenant) is None:

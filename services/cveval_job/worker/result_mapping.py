@@ -53,4 +53,9 @@ def to_result(job: Job, outcome: Outcome, trace_id: str) -> result_pb2.Evaluatio
             flags=list(e.flags),
             completed_at=completed,
         ),
+        candidate=result_pb2.Candidate(
+            display_name=outcome.candidate_name,
+            cv_filename=outcome.cv_filename,
+            project_filename=outcome.project_filename,
+        ),
     )

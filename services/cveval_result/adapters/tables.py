@@ -22,4 +22,11 @@ results = Table(
     Column("submitted_by", String(255), nullable=False),
     Column("cv_id", String(36), nullable=False),
     Index("ix_results_tenant_created", "tenant", "created_at"),
+    # The ranking (migration 0003): a vacancy's results ordered by one of three scores.
+    Column("vacancy_id", String(64), nullable=False),
+    Column("batch_id", String(36), nullable=False),
+    Column("overall_score", Float, nullable=False),
+    Index("ix_results_rank_overall_score", "tenant", "vacancy_id", "overall_score", "job_id"),
+    Index("ix_results_rank_cv_match_rate", "tenant", "vacancy_id", "cv_match_rate", "job_id"),
+    Index("ix_results_rank_project_score", "tenant", "vacancy_id", "project_score", "job_id"),
 )

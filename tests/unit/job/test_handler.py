@@ -63,7 +63,8 @@ class FakeEvaluator:
 class FakeResults:
     log: list[str]
 
-    async def store(self, job_id: str, result: Any, *, tenant: str, submitted_by: str, cv_id: str) -> bool:
+    async def store(self, job_id: str, result: Any, *, tenant: str, submitted_by: str, cv_id: str,
+                    vacancy_id: str = "", batch_id: str = "") -> bool:
         assert tenant, "a result is stored within its job's tenant"
         self.log.append("store")
         return True

@@ -53,8 +53,9 @@ class FakeVacancies:
 class FakeDocuments:
     texts: dict[str, tuple[str, str]]
 
-    async def text_of(self, document_id: str) -> tuple[str, str] | None:
-        return self.texts.get(document_id)
+    async def text_of(self, document_id: str) -> tuple[str, str, str] | None:
+        found = self.texts.get(document_id)
+        return None if found is None else (*found, f"{document_id}.pdf")
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Batches: many evaluations against one vacancy in one call, with their progress."""
