@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
@@ -53,5 +55,19 @@ def test_without_a_credential_the_answer_is_still_401(stack: Stack) -> None:
     assert response.status_code == 401, response.text
 
 
-def test_gets_are_not_checked(http: httpx.Client) -> None:
+def _body_checks(stack: Stack) -> int:
+    """Calls Envoy made to the body check, from its own counters (the filter's stat prefix is json_fields)."""
+    assert stack.envoy is not None
+    stats = httpx.get(f"http://127.0.0.1:{stack.envoy.admin_port}/stats?filter=ext_authz.json_fields", timeout=10)
+    counts = dict(line.split(": ", 1) for line in stats.text.splitlines() if ": " in line)
+    return sum(int(counts.get(f"http.rest.ext_authz.json_fields.{k}", "0")) for k in ("ok", "denied", "error"))
+
+
+def test_only_json_writes_pay_for_the_check(http: httpx.Client, stack: Stack) -> None:
+    before = _body_checks(stack)
     assert http.get("/v1/vacancies").status_code == 200
+    assert http.delete(f"/v1/documents/{uuid.uuid4()}").status_code == 404
+    uploaded_ids(http, " strict json, not checked")
+    assert _body_checks(stack) == before
+    http.post("/v1/evaluate", json={"bogus": 1})
+    assert _body_checks(stack) == before + 1
