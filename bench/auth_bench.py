@@ -5,6 +5,9 @@ the edge's jwt_authn, ext_authz and rate limit filters (the `make run` config) a
 temporary directory, then a second Envoy rendered from the same config with the three filters removed, and sends
 N sequential keep-alive requests to each, interleaved so that drift in the services hits both sides alike. Loopback
 only; bounded in count and time; everything it started is stopped, Ctrl-C included.
+
+`--json-post` measures the strict-JSON body check instead (decision 0009): the same authenticated POST /v1/vacancies
+(the same content each time, so no new vacancy) through the stack's Envoy and through one without `cveval.json_fields`.
 """
 
 from __future__ import annotations
@@ -26,8 +29,20 @@ from cveval_devstack.envoy import render_config
 from cveval_devstack.procs import free_port, http_ok, port_open, spawn_logged, stop_process, venv_binary, wait_until
 from cveval_devstack.stack import Stack
 
-EDGE_FILTERS = {"envoy.filters.http.jwt_authn", "envoy.filters.http.ext_authz", "envoy.filters.http.local_ratelimit"}
+EDGE_FILTERS = {
+    "envoy.filters.http.jwt_authn",
+    "envoy.filters.http.ext_authz",
+    "envoy.filters.http.local_ratelimit",
+    "cveval.json_fields",
+}
+BODY_CHECK = {"cveval.json_fields"}
 PATH = "/v1/vacancies?page_size=1"  # a small resource: one indexed query, a few hundred bytes
+# A vacancy of realistic size (~2 KB of JSON): CreateVacancy answers the existing one for the same content.
+VACANCY = {
+    "title": "Bench Backend Engineer",
+    "job_description": "Build and run Python gRPC services on PostgreSQL and NATS. " * 20,
+    "study_case_brief": "Design a CV evaluation pipeline with retries and observability. " * 10,
+}
 TIME_BOUND_S = 300.0
 
 
@@ -36,15 +51,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def start_plain_envoy(stack: Stack, run_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """An Envoy like the stack's, minus the edge's auth and quota filters."""
+def start_plain_envoy(
+    stack: Stack, run_dir: Path, removed: set[str] = EDGE_FILTERS
+) -> tuple[subprocess.Popen[bytes], int]:
+    """An Envoy like the stack's, minus `removed` (by default the edge's auth and quota filters)."""
     assert stack.envoy is not None
     port, admin = free_port(), free_port()
     config: dict[str, Any] = render_config(
         stack.envoy.upstreams, http_port=port, admin_port=admin, health_port=free_port()
     )
     manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
-    manager["http_filters"] = [f for f in manager["http_filters"] if f["name"] not in EDGE_FILTERS]
+    manager["http_filters"] = [f for f in manager["http_filters"] if f["name"] not in removed]
     manager.pop("tracing", None)
     path = run_dir / "envoy-plain.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -56,13 +73,15 @@ def start_plain_envoy(stack: Stack, run_dir: Path) -> tuple[subprocess.Popen[byt
     return proc, port
 
 
-def measure(authed: httpx.Client, plain: httpx.Client, requests: int) -> dict[str, list[float]]:
+def measure(
+    authed: httpx.Client, plain: httpx.Client, requests: int, json_post: bool = False
+) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {"authenticated": [], "unauthenticated": []}
     deadline = time.monotonic() + TIME_BOUND_S
     for _ in range(requests):
         for name, client in (("authenticated", authed), ("unauthenticated", plain)):
             began = time.perf_counter()
-            response = client.get(PATH)
+            response = client.post("/v1/vacancies", json=VACANCY) if json_post else client.get(PATH)
             timings[name].append((time.perf_counter() - began) * 1000)
             if response.status_code != 200:
                 raise RuntimeError(f"{name}: {response.status_code} {response.text[:200]}")
@@ -75,6 +94,7 @@ def measure(authed: httpx.Client, plain: httpx.Client, requests: int) -> dict[st
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.auth_bench")
     parser.add_argument("--requests", type=int, default=3000, help="requests per side (default 3000)")
+    parser.add_argument("--json-post", action="store_true", help="measure the strict-JSON body check on a POST")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="cveval-auth-bench-"))
     env = {"CVEVAL_LLM_BASE_URL": "", "CVEVAL_AUTH_DEFAULT_REQUESTS_PER_SECOND": "10000"}
@@ -83,15 +103,17 @@ def main() -> int:
     try:
         print(f"starting the stack in {data_dir} ...", file=sys.stderr)
         stack.start()
-        plain_proc, plain_port = start_plain_envoy(stack, data_dir / "run")
+        removed = BODY_CHECK if args.json_post else EDGE_FILTERS
+        plain_proc, plain_port = start_plain_envoy(stack, data_dir / "run", removed)
         headers = {"authorization": f"Bearer {stack.admin_api_key}"}
+        plain_headers = headers if args.json_post else {}
         with (
             httpx.Client(base_url=stack.rest_url, headers=headers, timeout=10) as authed,
-            httpx.Client(base_url=f"http://127.0.0.1:{plain_port}", timeout=10) as plain,
+            httpx.Client(base_url=f"http://127.0.0.1:{plain_port}", headers=plain_headers, timeout=10) as plain,
         ):
-            measure(authed, plain, 200)  # warm-up: connections, caches, the key cache
-            timings = measure(authed, plain, args.requests)
-        report(timings)
+            measure(authed, plain, 200, args.json_post)  # warm-up: connections, caches, the key cache
+            timings = measure(authed, plain, args.requests, args.json_post)
+        report(timings, args.json_post)
     finally:
         if plain_proc is not None:
             stop_process(plain_proc)
@@ -100,16 +122,18 @@ def main() -> int:
     return 0
 
 
-def report(timings: dict[str, list[float]]) -> None:
-    print(f"GET {PATH} through Envoy, sequential keep-alive requests, {len(timings['authenticated'])} per side")
+def report(timings: dict[str, list[float]], json_post: bool = False) -> None:
+    if json_post:
+        timings = {"body checked": timings["authenticated"], "body unchecked": timings["unauthenticated"]}
+    what = "POST /v1/vacancies (authenticated)" if json_post else f"GET {PATH}"
+    first, second = timings
+    print(f"{what} through Envoy, sequential keep-alive requests, {len(timings[first])} per side")
     print(f"{'':18}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
     for name, values in timings.items():
         row = [percentile(values, 0.5), percentile(values, 0.9), percentile(values, 0.99), statistics.fmean(values)]
         print(f"{name:18}" + "".join(f"{v:10.3f}" for v in row))
-    added = [
-        percentile(timings["authenticated"], q) - percentile(timings["unauthenticated"], q) for q in (0.5, 0.9, 0.99)
-    ]
-    print(f"{'added by auth':18}" + "".join(f"{v:10.3f}" for v in added))
+    added = [percentile(timings[first], q) - percentile(timings[second], q) for q in (0.5, 0.9, 0.99)]
+    print(f"{'added by the check' if json_post else 'added by auth':18}" + "".join(f"{v:10.3f}" for v in added))
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ import logging
 
 from cveval.auth.v1 import auth_pb2, auth_pb2_grpc
 from cveval_auth.adapters.check_http import CheckConfig, CheckServer
+from cveval_auth.adapters.contract import public_method_descriptors
 from cveval_auth.adapters.key_cache import CachedKeyLookup
 from cveval_auth.adapters.repository import ApiKeyRepository
 from cveval_auth.domain.checks import JwtRules, Quotas
+from cveval_auth.domain.json_bodies import json_bindings
 from cveval_auth.domain.keys import checked_roles
 from cveval_auth.domain.policy import PUBLIC_METHODS
 from cveval_auth.service import ApiKeyApplication, KeyDefaults
@@ -57,7 +59,8 @@ async def start(
         repository.by_hash, ttl_s=settings.auth_cache_ttl_s, max_entries=settings.auth_cache_size, pepper=pepper
     )
     quotas = Quotas(settings.auth_default_requests_per_second, settings.auth_default_evaluations_per_hour)
-    check = CheckServer(CheckConfig(lookup, secret, jwt_rules(settings), quotas))
+    bindings = json_bindings(public_method_descriptors())
+    check = CheckServer(CheckConfig(lookup, secret, jwt_rules(settings), quotas, bindings))
     await check.start(settings.grpc_host, settings.auth_check_port if check_port is None else check_port)
     server = GrpcServer("auth", settings, [SERVICE_NAME], policy=POLICY)
     await server.start(lambda s: auth_pb2_grpc.add_ApiKeyServiceServicer_to_server(ApiKeyServicer(app), s), port=port)

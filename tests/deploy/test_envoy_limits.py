@@ -42,3 +42,16 @@ def test_non_upload_bodies_are_capped_small_and_uploads_skip_the_cap() -> None:
 def test_the_upload_cluster_admits_a_bounded_number_of_requests() -> None:
     clusters = {c["name"]: c for c in yaml.safe_load(ENVOY_CONFIG.read_text())["static_resources"]["clusters"]}
     assert clusters["upload"]["circuit_breakers"]["thresholds"][0]["max_requests"] <= 8
+
+
+def test_envoys_own_503s_say_when_to_retry() -> None:
+    """The upload circuit breaker's overflow (x-envoy-overloaded) is a local reply: the 503 mapper adds Retry-After."""
+    config = yaml.safe_load(ENVOY_CONFIG.read_text())
+    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    mappers = manager["local_reply_config"]["mappers"]
+    unavailable = next(
+        m for m in mappers if m["filter"]["status_code_filter"]["comparison"]["value"]["default_value"] == 503
+    )
+    added = {h["header"]["key"]: h for h in unavailable["headers_to_add"]}
+    assert added["retry-after"]["header"]["value"] == "1"
+    assert added["retry-after"]["append_action"] == "ADD_IF_ABSENT"  # a service's own Retry-After wins

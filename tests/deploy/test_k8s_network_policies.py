@@ -11,19 +11,37 @@ from tests.deploy.test_k8s_manifests import BASE, kustomize_build
 
 Doc = dict[str, Any]
 GRPC, METRICS, PG, NATS = 50051, 9464, 5432, 4222
-WORKLOADS = {"envoy", "upload", "job", "result", "ai-gateway", "worker", "auth", "postgres", "nats"}
+AUTH_CHECK, RATELIMIT_GRPC, REDIS = 9002, 8081, 6379
+WORKLOADS = {
+    "envoy",
+    "upload",
+    "job",
+    "result",
+    "ai-gateway",
+    "worker",
+    "auth",
+    "postgres",
+    "nats",
+    "ratelimit",
+    "redis",
+}
 
 # (from, to, port) of every in-namespace connection the system makes; docs/architecture.md.
 EXPECTED = {
     *{("envoy", name, GRPC) for name in ("upload", "job", "result", "auth")},
+    ("envoy", "auth", AUTH_CHECK),  # ext_authz over HTTP
+    ("envoy", "ratelimit", RATELIMIT_GRPC),  # the global rate limit service
+    ("ratelimit", "redis", REDIS),
     ("worker", "upload", GRPC),
     ("worker", "ai-gateway", GRPC),
     ("worker", "result", GRPC),
     ("job", "upload", GRPC),
     ("job", "ai-gateway", GRPC),
+    ("job", "result", GRPC),  # DeleteResults when a candidate is deleted
+    ("upload", "ai-gateway", GRPC),  # Forget when a document is deleted
     ("result", "job", GRPC),
     *{(name, "postgres", PG) for name in ("upload", "job", "result", "ai-gateway", "worker", "auth")},
-    *{(name, "nats", NATS) for name in ("job", "worker", "result")},
+    *{(name, "nats", NATS) for name in ("job", "worker", "result", "upload")},  # upload: the audit feed
 }
 
 

@@ -5,13 +5,16 @@ would mean vendoring Envoy's ext_authz protos and their dependency tree into pro
 the request's method and path under /check (after the JSON transcoder, so the path is the gRPC method) with the
 headers it is told to pass; a 200 answer's identity and quota headers go upstream, any other answer goes back to
 the caller as is (status, message, `x-cveval-error-code`), where Envoy's local reply config wraps it as JSON.
+
+A second ext_authz filter, before the transcoder, sends JSON bodies of REST calls under /fields (with the REST
+method and path): they are checked for unknown or mistyped fields (domain/json_bodies.py), 400 naming the field.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -19,6 +22,7 @@ from aiohttp import web
 
 from cveval_auth import metrics
 from cveval_auth.domain.checks import Allowed, Denied, JwtRules, KeyLookup, Quotas, decide
+from cveval_auth.domain.json_bodies import JsonBinding, body_error, find_binding
 from cveval_auth.domain.policy import EVALUATION_METHODS
 from cveval_auth.domain.rates import EVALUATIONS_PER_HOUR_CLASSES, REQUESTS_PER_SECOND_CLASSES, rate_class
 from cveval_kit import identity
@@ -27,6 +31,7 @@ from cveval_kit.errors import ERROR_CODE_METADATA_KEY
 log = logging.getLogger(__name__)
 
 CHECK_PREFIX: Final = "/check"
+FIELDS_PREFIX: Final = "/fields"
 JWT_PAYLOAD_HEADER: Final = "x-jwt-payload"
 # Read by Envoy's rate limit actions (descriptors), then removed before the request goes upstream.
 RATE_KEY_HEADER: Final = "x-cveval-rate-key"
@@ -42,6 +47,7 @@ class CheckConfig:
     secret: bytes
     jwt_rules: JwtRules
     jwt_quotas: Quotas
+    json_bindings: Sequence[JsonBinding] = ()
 
 
 def allowed_headers(method: str, allowed: Allowed, secret: bytes) -> dict[str, str]:
@@ -63,11 +69,27 @@ def denied_response(denied: Denied) -> web.Response:
     return web.Response(status=denied.status, text=denied.message, headers=headers)
 
 
+async def check_fields(request: web.BaseRequest, bindings: Sequence[JsonBinding]) -> web.Response:
+    """200 unless the body is the JSON of a public REST binding with an unknown or mistyped field (400)."""
+    if "authorization" not in request.headers:
+        return web.Response(status=200)  # no credential: the main check's 401 comes first, nothing is parsed
+    started = time.perf_counter()
+    binding = find_binding(bindings, request.method, request.path[len(FIELDS_PREFIX) :])
+    error = body_error(binding, await request.read()) if binding is not None else None
+    metrics.BODY_CHECKS.labels("200" if error is None else "400").inc()
+    metrics.BODY_CHECK_LATENCY.observe(time.perf_counter() - started)
+    if error is None:
+        return web.Response(status=200)
+    return web.Response(status=400, text=error, headers={ERROR_CODE_METADATA_KEY: "INVALID_ARGUMENT"})
+
+
 def build_handler(config: CheckConfig) -> Callable[[web.BaseRequest], Awaitable[web.Response]]:
     """The request handler, served by aiohttp's low-level server: no router, middlewares or signals on a path every
     public call takes (they cost more than the decision itself)."""
 
     async def handle(request: web.BaseRequest) -> web.Response:
+        if request.path.startswith(FIELDS_PREFIX + "/"):
+            return await check_fields(request, config.json_bindings)
         if not request.path.startswith(CHECK_PREFIX + "/"):
             return web.Response(text="ok") if request.path == "/healthz" else web.Response(status=404)
         started = time.perf_counter()
