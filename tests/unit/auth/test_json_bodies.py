@@ -20,6 +20,7 @@ def test_every_json_binding_of_the_public_api_is_known() -> None:
     assert {(b.verb, b.method) for b in BINDINGS} == {
         ("POST", "/cveval.job.v1.JobService/Evaluate"),
         ("POST", "/cveval.job.v1.JobService/ReplayJob"),
+        ("POST", "/cveval.job.v1.JobService/CreateBatch"),
         ("POST", "/cveval.job.v1.VacancyService/CreateVacancy"),
         ("PUT", "/cveval.job.v1.AdminService/SetRetention"),
         ("POST", "/cveval.auth.v1.ApiKeyService/CreateApiKey"),
