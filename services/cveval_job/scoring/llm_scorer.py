@@ -6,7 +6,9 @@
 The CV branch and the project branch run concurrently; the summary waits for both. Every step is a chat call with a
 JSON schema at temperature 0 and a fixed seed, validated in code and retried with the reason when unusable. The model
 only gives 1..5 sub-scores with evidence and the prose; the weighted math is rubric_math's. A step still unusable
-after its retries fails the evaluation with a ScoringError: a score is never invented.
+after its retries fails the evaluation with a ScoringError: a score is never invented. The summary is the exception:
+by then the sub-scores are valid, so a failed summary is written from them in code (flagged), not thrown away.
+Every call sends max_tokens sized to its step's bounded schema (budgets.py) and, when configured, its time budget.
 """
 
 from __future__ import annotations
