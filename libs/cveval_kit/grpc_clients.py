@@ -13,8 +13,10 @@ _channels: dict[str, grpc.aio.Channel] = {}
 _CHANNEL_OPTIONS = (
     ("grpc.max_receive_message_length", 32 * 1024 * 1024),
     ("grpc.max_send_message_length", 32 * 1024 * 1024),
-    ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_permit_without_calls", 0),
+    # Keep pinging through a call that sends no data for minutes (a slow model): the default stops after 2 pings,
+    # and a dead peer would then go unnoticed until the deadline.
+    ("grpc.http2.max_pings_without_data", 0),
     ("grpc.enable_retries", 1),
     # A peer that is back (a restarted service) is reached within ~2 s; gRPC's default backoff grows to 120 s, so a
     # short outage could otherwise keep callers failing for minutes after it ended.
@@ -30,14 +32,23 @@ def channel(target: str, settings: Settings | None = None) -> grpc.aio.Channel:
     if existing is not None:
         return existing
     s = settings or get_settings()
+    options = (*_CHANNEL_OPTIONS, *keepalive_options(s))
     if tls.enabled(s):
         created = grpc.aio.secure_channel(
-            target, tls.channel_credentials(s), options=_CHANNEL_OPTIONS, interceptors=aio_client_interceptors()
+            target, tls.channel_credentials(s), options=options, interceptors=aio_client_interceptors()
         )
     else:
-        created = grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS, interceptors=aio_client_interceptors())
+        created = grpc.aio.insecure_channel(target, options=options, interceptors=aio_client_interceptors())
     _channels[target] = created
     return created
+
+
+def keepalive_options(settings: Settings) -> tuple[tuple[str, int], ...]:
+    """Client pings; servers accept them (grpc_server.keepalive_policy), so long calls are not ended by GOAWAY."""
+    return (
+        ("grpc.keepalive_time_ms", settings.grpc_keepalive_time_ms),
+        ("grpc.keepalive_timeout_ms", settings.grpc_keepalive_timeout_ms),
+    )
 
 
 async def close_channels(*targets: str) -> None:

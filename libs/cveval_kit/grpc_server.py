@@ -31,6 +31,17 @@ READINESS_SERVICE = "readiness"
 Cleanup = Callable[[], Awaitable[None]]
 
 
+def keepalive_policy(settings: Settings) -> tuple[tuple[str, int], ...]:
+    """What pings the server accepts. gRPC's default (one per 5 min without data) turns the clients' pings during a
+    long call (every grpc_keepalive_time_ms) into strikes and the call into GOAWAY too_many_pings."""
+    interval = settings.grpc_min_ping_interval_ms
+    return (
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", interval),
+        ("grpc.http2.min_ping_interval_without_data_ms", interval),
+    )
+
+
 class GrpcServer:
     def __init__(
         self, name: str, settings: Settings, service_names: Iterable[str], policy: AccessPolicy | None = None
@@ -49,6 +60,7 @@ class GrpcServer:
                 # Envoy as 431; gRPC's own 8 KiB default answers RESOURCE_EXHAUSTED, which REST clients saw as 429.
                 ("grpc.max_metadata_size", _MAX_METADATA_BYTES),
                 ("grpc.absolute_max_metadata_size", _MAX_METADATA_BYTES),
+                *keepalive_policy(settings),
             ],
         )
         self.health = health.aio.HealthServicer()

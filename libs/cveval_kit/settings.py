@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     grpc_port: int = 50051
     grpc_max_message_bytes: int = 32 * 1024 * 1024
     grpc_shutdown_grace_s: float = 10.0
+    # Keepalive: clients ping an idle-looking call (a long model call sends no data for minutes) every
+    # grpc_keepalive_time_ms; servers accept pings as often as grpc_min_ping_interval_ms. The server's must be the
+    # smaller, or gRPC's server default (5 min) counts the pings as abuse and ends the call with GOAWAY
+    # too_many_pings.
+    grpc_keepalive_time_ms: int = Field(default=30_000, description="client keepalive ping interval during calls")
+    grpc_keepalive_timeout_ms: int = Field(default=20_000, description="a ping unanswered for this long ends the call")
+    grpc_min_ping_interval_ms: int = Field(default=10_000, description="servers accept client pings this often")
     grpc_tls_cert: str = Field(default="", description="PEM certificate of this process: turns on TLS (cveval_kit.tls)")
     grpc_tls_key: str = Field(default="", description="PEM private key for grpc_tls_cert")
     grpc_tls_ca: str = Field(default="", description="PEM CA of the mesh: servers require client certificates it signs")
@@ -76,7 +83,15 @@ class Settings(BaseSettings):
     llm_api_key: str = ""
     llm_chat_model: str = "openrouter/auto"
     llm_embed_model: str = "text-embedding-3-small"
-    llm_timeout_s: float = 60.0
+    llm_timeout_s: float = Field(
+        default=60.0,
+        description="seconds one LLM step (one structured chat call, re-asks included) may take; the gateway's cap "
+        "too. A hosted model needs seconds, a small local model on a CPU minutes (docs/llm-local-models.md)",
+    )
+    llm_step_timeouts: str = Field(
+        default="",
+        description='per-step overrides of llm_timeout_s for the worker, e.g. "cv_profile=300,summary=120"',
+    )
     llm_max_connections: int = 32
     scorer: str = Field(
         default="auto",

@@ -4,8 +4,9 @@ An asyncio HTTP/1.1 server (keep-alive, Content-Length bodies) on its own thread
 while the code under test blocks or runs its own loop. Its behaviour is switchable at run time: latency, a share
 of 500s, the next N answers failing with a given status (429 carries Retry-After), malformed JSON, a queue of chat
 replies (e.g. one that breaks a JSON schema, then a valid one), answers generated from the JSON schema a chat request
-carries (`schema_reply="valid"` or `"invalid"`, see schema_instances.py), and any of these per model
-(`set_model_mode`).
+carries (`schema_reply="valid"` or `"invalid"`, see schema_instances.py), the misbehaviours of small real models
+(slow prompt reading, loops to the token cap, runaway strings, non-determinism at temperature 0: mock_behaviours.py),
+and any of these per model (`set_model_mode`).
 It counts and records every request, per model too. Run standalone with `python -m cveval_testing.mock_openai --port N`.
 """
 
@@ -15,39 +16,29 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import hashlib
 import json
-import math
 import random
 import signal
 import threading
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from cveval_testing.schema_instances import invalid_instance, request_schema, valid_instance
+from cveval_testing.mock_behaviours import (
+    MockMode,
+    chat_reply,
+    embeddings_reply,
+    failure_reply,
+    hash_vector,
+    json_reply,
+    prompt_delay_s,
+)
+
+__all__ = ["MockMode", "MockOpenAI", "Recorded", "hash_vector"]
 
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
             408: "Request Timeout", 411: "Length Required", 422: "Unprocessable Entity", 429: "Too Many Requests",
             500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 _MAX_BODY = 64 * 1024 * 1024
-
-
-@dataclass
-class MockMode:
-    latency_s: float = 0.0
-    error_rate: float = 0.0  # share of requests answered 500, drawn from a seeded RNG (reproducible runs)
-    fail_next: int = 0  # the next N requests answer `fail_status`
-    fail_status: int = 500
-    error_message: str | None = None  # the failure body's error.message (default "mock failure <status>")
-    retry_after_s: float | None = None  # sent with 429s as `retry-after-ms` and a rounded-up `Retry-After`
-    malformed: bool = False  # 200 with a body that is not JSON
-    reply: str | None = None  # chat content; None echoes the last user message
-    replies: tuple[str, ...] = ()  # chat contents used one per chat request, before `reply`
-    # Chat requests carrying a JSON schema (and no `reply`/`replies` set) get a document generated from it that is
-    # valid, or always invalid (valid JSON that breaks the schema); requests without a schema are answered as usual.
-    schema_reply: Literal["", "valid", "invalid"] = ""
-    dims: int = 64
-    reverse_embeddings: bool = True  # answer in reverse order so clients must sort by `index`
 
 
 @dataclass(frozen=True)
@@ -68,15 +59,6 @@ class _Request:
     @property
     def keep_alive(self) -> bool:
         return self.headers.get("connection", "").lower() != "close"
-
-
-def hash_vector(text: str, dims: int) -> list[float]:
-    """A unit vector that depends only on the text: the same input always embeds the same way."""
-    seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
-    rng = random.Random(seed)
-    values = [rng.gauss(0.0, 1.0) for _ in range(dims)]
-    norm = math.sqrt(sum(v * v for v in values)) or 1.0
-    return [v / norm for v in values]
 
 
 class MockOpenAI:
@@ -227,69 +209,24 @@ class MockOpenAI:
             else:
                 self._mode = changed
             self._recorded.append(Recorded(request.method, request.path, dict(request.headers), payload))
-        if mode.latency_s > 0:
-            await asyncio.sleep(mode.latency_s)
+        delay = mode.latency_s + (prompt_delay_s(payload, mode) if isinstance(payload, dict) else 0.0)
+        if delay > 0:
+            await asyncio.sleep(delay)
         if failure:
-            return _failure(failure, mode)
+            return failure_reply(failure, mode)
         if payload is None or (request.method == "POST" and not isinstance(payload, dict)):
-            return _json(400, {"error": {"message": "the body is not a JSON object", "type": "invalid_request_error"}})
+            problem = {"message": "the body is not a JSON object", "type": "invalid_request_error"}
+            return json_reply(400, {"error": problem})
         if mode.malformed:
             return 200, {"content-type": "application/json"}, b'{"choices": [{"message": '
         if request.method == "POST" and request.path.endswith("/chat/completions"):
-            return _json(200, _chat(payload, mode))
+            with self._lock:
+                return json_reply(200, chat_reply(payload, mode, self._rng))
         if request.method == "POST" and request.path.endswith("/embeddings"):
-            return _json(200, _embeddings(payload, mode))
+            return json_reply(200, embeddings_reply(payload, mode))
         if request.method == "GET" and request.path.endswith("/models"):
-            return _json(200, {"object": "list", "data": [{"id": "mock-chat", "object": "model"}]})
-        return _json(404, {"error": {"message": f"no route for {request.method} {request.path}"}})
-
-
-def _chat(payload: dict[str, Any], mode: MockMode) -> dict[str, Any]:
-    messages = payload.get("messages") or []
-    prompt = " ".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
-    users = [str(m.get("content", "")) for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-    content = mode.reply if mode.reply is not None else _schema_reply(payload, mode) or (users[-1] if users else "")
-    return {
-        "id": "chatcmpl-mock",
-        "object": "chat.completion",
-        "model": payload.get("model", "mock-chat"),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": len(content.split()),
-                  "total_tokens": len(prompt.split()) + len(content.split())},
-    }
-
-
-def _schema_reply(payload: dict[str, Any], mode: MockMode) -> str | None:
-    schema = request_schema(payload) if mode.schema_reply else None
-    if schema is None:
-        return None
-    document = valid_instance(schema) if mode.schema_reply == "valid" else invalid_instance(schema)
-    return json.dumps(document)
-
-
-def _embeddings(payload: dict[str, Any], mode: MockMode) -> dict[str, Any]:
-    raw = payload.get("input", [])
-    texts = [raw] if isinstance(raw, str) else [str(t) for t in raw]
-    data = [{"object": "embedding", "index": i, "embedding": hash_vector(t, mode.dims)} for i, t in enumerate(texts)]
-    if mode.reverse_embeddings:
-        data.reverse()
-    tokens = sum(len(t.split()) for t in texts)
-    return {"object": "list", "model": payload.get("model", "mock-embed"), "data": data,
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
-
-
-def _failure(status: int, mode: MockMode) -> tuple[int, dict[str, str], bytes]:
-    headers: dict[str, str] = {}
-    if status == 429 and mode.retry_after_s is not None:
-        headers["retry-after"] = str(math.ceil(mode.retry_after_s))
-        headers["retry-after-ms"] = str(int(mode.retry_after_s * 1000))
-    message = mode.error_message if mode.error_message is not None else f"mock failure {status}"
-    code, body_headers, body = _json(status, {"error": {"message": message, "type": "mock_error"}})
-    return code, {**body_headers, **headers}, body
-
-
-def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
-    return status, {"content-type": "application/json"}, json.dumps(body).encode()
+            return json_reply(200, {"object": "list", "data": [{"id": "mock-chat", "object": "model"}]})
+        return json_reply(404, {"error": {"message": f"no route for {request.method} {request.path}"}})
 
 
 async def _read_request(reader: asyncio.StreamReader) -> _Request | None:
@@ -331,9 +268,15 @@ def main() -> None:
     parser.add_argument("--reply", default=None, help="chat content (default: echo the last user message)")
     parser.add_argument("--schema-reply", choices=["valid", "invalid"], default="",
                         help="answer chat requests that carry a JSON schema with a valid (or an invalid) document")
+    parser.add_argument("--prompt-s-per-1k", type=float, default=0.0, help="seconds to read 1k prompt tokens")
+    parser.add_argument("--loop", action="store_true", help="repeat a sentence until the token cap")
+    parser.add_argument("--runaway", action="store_true", help="a JSON string that never ends, cut at the cap")
+    parser.add_argument("--nondeterministic", action="store_true", help="scores vary at temperature 0")
     args = parser.parse_args()
     mock = MockOpenAI(args.host, args.port)
-    mock.set_mode(latency_s=args.latency, error_rate=args.error_rate, reply=args.reply, schema_reply=args.schema_reply)
+    mock.set_mode(latency_s=args.latency, error_rate=args.error_rate, reply=args.reply,
+                  schema_reply=args.schema_reply, prompt_s_per_1k_tokens=args.prompt_s_per_1k, loop=args.loop,
+                  runaway=args.runaway, nondeterministic=args.nondeterministic)
     print(mock.start(), flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

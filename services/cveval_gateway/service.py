@@ -35,6 +35,7 @@ from cveval_gateway.providers.base import (
     ProviderBadResponse,
     ProviderError,
     ProviderInvalidOutput,
+    ProviderOutputTruncated,
     ProviderRateLimited,
     ProviderRejected,
     ProviderTimedOut,
@@ -46,6 +47,8 @@ ROLES = ("system", "user", "assistant")
 # The error code (trailing metadata) of a model answer that never matched the requested JSON schema. The status
 # stays UNAVAILABLE as for any bad provider answer; the code lets a caller tell "answered unusably" from "down".
 MODEL_OUTPUT_INVALID = "MODEL_OUTPUT_INVALID"
+# The answer was cut off at max_tokens twice (a looping model, or a budget too small for the schema).
+MODEL_OUTPUT_TRUNCATED = "MODEL_OUTPUT_TRUNCATED"
 MAX_TEXTS = 2048
 MAX_TEMPERATURE = 2.0
 
@@ -140,6 +143,10 @@ class GatewayService:
         key = completion_key(call)
         if self.completions is not None:
             self.completions.tag(key, owners)
+        failed = self.completions.failure(key) if self.completions is not None else None
+        if failed is not None:
+            annotate({CACHE_OUTCOME_ATTR: "failure_hit"})
+            raise _mapped(failed, caller_bound, timeout)
         hit = self.completions.get(key) if self.completions is not None else None
         if hit is not None:
             annotate({CACHE_OUTCOME_ATTR: "hit"})
@@ -221,7 +228,12 @@ class GatewayService:
                 raise _mapped(exc, caller_bound, call.timeout) from exc
 
     async def _lead_chat(self, key: bytes, call: ChatCall, caller_bound: bool) -> ChatResult:
-        result = await self._upstream_chat(call, caller_bound)
+        try:
+            result = await self._upstream_chat(call, caller_bound)
+        except ProviderInvalidOutput as exc:
+            if self.completions is not None:
+                self.completions.put_failure(key, exc)
+            raise
         if self.completions is not None:
             self.completions.put(key, result)
         return result
@@ -302,6 +314,8 @@ def _mapped(exc: ProviderError, caller_bound: bool, timeout: float) -> errors.Se
     if isinstance(exc, ProviderRateLimited):
         hint = f"; retry after {exc.retry_after:g}s" if exc.retry_after is not None else ""
         return errors.RateLimited(f"the model provider is rate limiting the gateway{hint}")
+    if isinstance(exc, ProviderOutputTruncated):
+        return errors.Unavailable(f"provider returned a cut-off response: {exc.message}", code=MODEL_OUTPUT_TRUNCATED)
     if isinstance(exc, ProviderInvalidOutput):
         return errors.Unavailable(f"provider returned an invalid response: {exc.message}", code=MODEL_OUTPUT_INVALID)
     if isinstance(exc, ProviderBadResponse):

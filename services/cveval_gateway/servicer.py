@@ -35,6 +35,9 @@ class GatewayServicer(aigateway_pb2_grpc.AiGatewayServiceServicer):
                 prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens
             ),
             cached=result.cached,
+            finish_reason=result.finish_reason,
+            attempts=result.attempts,
+            reasks=result.reasks,
         )
 
     async def Embed(

@@ -4,6 +4,9 @@ When a call carries a JSON schema, the inner provider is asked for JSON (json_ob
 provider is configured for it). The answer is validated with the `jsonschema` library; a broken answer is sent
 back to the model with the validation problems as a new user message, at most `max_reasks` times. If no answer
 validates, ProviderInvalidOutput names the problem: nothing is filled in, defaulted or invented.
+
+An answer cut off at max_tokens (finish_reason "length") is not a schema problem: it is asked again once, from the
+original conversation with a firmer brevity instruction; cut off again, ProviderOutputTruncated ends the call.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from cveval_gateway.providers.base import (
     EmbedResult,
     Provider,
     ProviderInvalidOutput,
+    ProviderOutputTruncated,
     ProviderRejected,
 )
 from cveval_gateway.resilience.clock import Clock, SystemClock
@@ -36,6 +40,11 @@ REASK = (
     "Your previous answer was rejected: {problems}. Reply again with only a JSON document that satisfies the JSON "
     "schema you were given: no prose, no Markdown, no fields the schema does not allow. Use only facts from this "
     "conversation; do not invent values."
+)
+BRIEFER = (
+    "Your previous answer was cut off at {limit} token limit before the JSON document was complete. Answer again "
+    "with only the JSON document, much shorter: every string a short phrase, never repeat a sentence, no more "
+    "array items than needed."
 )
 SCHEMA_INSTRUCTION = "Answer with only a JSON document valid against this JSON schema:\n{schema}"
 
@@ -52,10 +61,11 @@ class StructuredOutput:
             return await self.inner.chat(req)
         validator = _validator(req.json_schema)
         deadline = self._clock.now() + req.timeout
-        messages = _with_schema_instruction(req.messages, req.json_schema)
+        first = _with_schema_instruction(req.messages, req.json_schema)
+        messages = list(first)
         prompt_tokens = completion_tokens = 0
         problem = ""
-        attempts = 0
+        attempts = truncations = 0
         while attempts <= self.max_reasks:
             remaining = deadline - self._clock.now()
             if attempts and remaining <= 0:
@@ -65,6 +75,15 @@ class StructuredOutput:
             result = await self.inner.chat(replace(req, messages=tuple(messages), timeout=remaining))
             prompt_tokens += result.prompt_tokens
             completion_tokens += result.completion_tokens
+            if result.finish_reason == "length":
+                # Cut off at max_tokens: not a schema problem, and quoting the runaway answer back would only
+                # feed the loop. One retry from the original conversation with a firmer brevity instruction.
+                truncations += 1
+                problem = f"the answer was cut off at the {req.max_tokens or 'provider'} token limit"
+                if truncations > 1:
+                    break
+                messages = [*first, ("user", BRIEFER.format(limit=req.max_tokens or "the"))]
+                continue
             document, problems = check(result.content, validator)
             if not problems:
                 accounting.structured_attempts("ok", attempts)
@@ -74,9 +93,18 @@ class StructuredOutput:
                     prompt_tokens=prompt_tokens,
                     completion_tokens=completion_tokens,
                     attempts=attempts,
+                    reasks=attempts - 1,
                 )
             problem = problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
             messages += [("assistant", result.content), ("user", REASK.format(problems="; ".join(problems)))]
+        if truncations > 1:
+            accounting.structured_attempts("truncated", attempts)
+            raise ProviderOutputTruncated(
+                f"the model's answer was cut off at the token limit twice ({attempts} attempts): it loops or "
+                "max_tokens is too small for the schema",
+                attempts=attempts,
+                problem=problem,
+            )
         accounting.structured_attempts("invalid", attempts)
         raise ProviderInvalidOutput(
             f"the model's answer did not match the JSON schema after {attempts} attempt{'s' * (attempts != 1)}: "

@@ -18,10 +18,12 @@ from cachetools import TTLCache
 
 from cveval_gateway.cache.memory import ByteBudgetCache, sized
 from cveval_gateway.observability import CACHE_REQUESTS
-from cveval_gateway.providers.base import ChatCall, ChatResult
+from cveval_gateway.providers.base import ChatCall, ChatResult, ProviderInvalidOutput
 
 NAME = "completion"
 MAX_TAGGED_OWNERS = 100_000
+MAX_FAILURES = 10_000
+DEFAULT_FAILURE_TTL_S = 600.0
 
 
 def is_deterministic(temperature: float, seed: int | None) -> bool:
@@ -48,9 +50,21 @@ def _size(result: ChatResult) -> int:
 
 
 class CompletionCache:
-    def __init__(self, budget_bytes: int, ttl_s: float = 3600.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        budget_bytes: int,
+        ttl_s: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+        failure_ttl_s: float = DEFAULT_FAILURE_TTL_S,
+    ) -> None:
         self.memory: ByteBudgetCache[bytes, ChatResult] = ByteBudgetCache(
             NAME, budget_bytes, _size, ttl_s=ttl_s, clock=clock
+        )
+        # A deterministic request whose answers were unusable (schema broken after re-asks, or cut off twice) is
+        # answered the same way again for a while: a redelivered job does not pay the same failing calls again.
+        # Short-lived, since a model update or a changed limit may fix it; 0 turns it off.
+        self._failures: TTLCache[bytes, ProviderInvalidOutput, float] | None = (
+            TTLCache(MAX_FAILURES, failure_ttl_s, clock) if failure_ttl_s > 0 else None
         )
         # Owner -> keys of answers to prompts that carried its text; it ages like the answers themselves.
         self._owned: TTLCache[str, set[bytes], float] = TTLCache(MAX_TAGGED_OWNERS, ttl_s, clock)
@@ -67,6 +81,8 @@ class CompletionCache:
         for owner in owners:
             for key in self._owned.pop(owner, set()):
                 dropped += int(self.memory.pop(key))
+                if self._failures is not None:
+                    self._failures.pop(key, None)
         return dropped
 
     def get(self, key: bytes) -> ChatResult | None:
@@ -76,6 +92,14 @@ class CompletionCache:
 
     def put(self, key: bytes, result: ChatResult) -> None:
         self.memory.put(key, result)
+
+    def failure(self, key: bytes) -> ProviderInvalidOutput | None:
+        """The remembered unusable-answer failure of this request, if it failed recently."""
+        return None if self._failures is None else self._failures.get(key)
+
+    def put_failure(self, key: bytes, failure: ProviderInvalidOutput) -> None:
+        if self._failures is not None:
+            self._failures[key] = failure
 
     def bypassed(self) -> None:
         """Count a request that is not eligible (not deterministic), so hit ratios can be read against all traffic."""

@@ -32,6 +32,9 @@ class ChatResult:
     prompt_tokens: int
     completion_tokens: int
     attempts: int = 1  # model calls it took (structured output re-asks a model whose JSON broke the schema)
+    # Why the model stopped: "stop", or "length" when max_tokens cut the answer off ("" when the provider says nothing).
+    finish_reason: str = "stop"
+    reasks: int = 0  # of the attempts, those that asked again after an unusable or cut-off answer
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,11 @@ class ProviderInvalidOutput(ProviderBadResponse):
         super().__init__(message)
         self.attempts = attempts
         self.problem = problem
+
+
+class ProviderOutputTruncated(ProviderInvalidOutput):
+    """The answer was cut off at max_tokens (finish_reason=length), again after one retry with a firmer brevity
+    instruction: the model loops or the budget is too small. Re-asking it as "invalid JSON" would only repeat that."""
 
 
 class ProviderRejected(ProviderError):

@@ -84,7 +84,8 @@ class OpenAICompatProvider:
 
         data = await with_retries(attempt, Budget(req.timeout), self._policy, self._rng)
         try:
-            content = data["choices"][0]["message"]["content"]
+            choice = data["choices"][0]
+            content = choice["message"]["content"]
         except (KeyError, IndexError, TypeError):
             raise ProviderBadResponse(f"{self.name}: the completion has no choices[0].message.content") from None
         if not isinstance(content, str):
@@ -96,6 +97,7 @@ class OpenAICompatProvider:
             provider=self.name,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
+            finish_reason=_text(choice.get("finish_reason")),
         )
 
     async def embed(self, model: str, texts: Sequence[str], *, timeout: float) -> EmbedResult:  # noqa: ASYNC109

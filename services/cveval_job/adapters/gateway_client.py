@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ import grpc
 
 from cveval.aigateway.v1 import aigateway_pb2, aigateway_pb2_grpc
 from cveval_job.adapters.job_scope import current_scope
-from cveval_job.scoring.errors import ModelOutputInvalid
+from cveval_job.scoring.errors import ModelOutputInvalid, ModelOutputTruncated
 from cveval_job.scoring.ports import ChatReply
 from cveval_kit import errors
 
@@ -17,6 +18,13 @@ _RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, gr
 # Set by the ai-gateway (cveval_gateway.service.MODEL_OUTPUT_INVALID) when the model's answers never matched the
 # JSON schema after its re-asks; the gRPC status alone (UNAVAILABLE) would make that look like an outage.
 _MODEL_OUTPUT_INVALID = "MODEL_OUTPUT_INVALID"
+_MODEL_OUTPUT_TRUNCATED = "MODEL_OUTPUT_TRUNCATED"  # cut off at max_tokens twice (cveval_gateway.structured)
+# The gateway's failure messages say how many model calls were made ("after 3 attempts", "(2 attempts)"); the
+# status carries no other place for it, and provenance counts those calls.
+# A step's deadline at the gateway is its budget plus this, so the gateway's own "no answer within the budget"
+# (which names the provider) arrives before the worker's deadline cuts the call.
+DEADLINE_GRACE_S = 5.0
+_ATTEMPTS = re.compile(r"(\d+) attempts?\b")
 
 
 @dataclass(frozen=True)
@@ -44,26 +52,46 @@ class GatewayClient:
         return Embeddings(vectors, response.model, int(response.usage.prompt_tokens))
 
     async def chat(
-        self, messages: Sequence[tuple[str, str]], *, json_schema: str | None, temperature: float, seed: int | None
+        self,
+        messages: Sequence[tuple[str, str]],
+        *,
+        json_schema: str | None,
+        temperature: float,
+        seed: int | None,
+        max_tokens: int = 0,
+        timeout_s: float | None = None,
     ) -> ChatReply:
         request = aigateway_pb2.ChatRequest(
             messages=[aigateway_pb2.ChatMessage(role=r, content=c) for r, c in messages],
             temperature=temperature,
+            max_tokens=max_tokens,
             json_schema=json_schema or "",
             seed=seed or 0,
             owners=_owners(),
         )
+        deadline_s = self.timeout_s if timeout_s is None else timeout_s + DEADLINE_GRACE_S
         try:
-            response = await self.stub.Chat(request, timeout=self.timeout_s)
+            response = await self.stub.Chat(request, timeout=deadline_s)
         except grpc.aio.AioRpcError as exc:
-            if _error_code(exc) == _MODEL_OUTPUT_INVALID:
-                raise ModelOutputInvalid(exc.details() or "the model's answer did not match the JSON schema") from exc
+            code, details = _error_code(exc), exc.details() or ""
+            found = _ATTEMPTS.search(details)
+            attempts = int(found.group(1)) if found else 1
+            if code == _MODEL_OUTPUT_TRUNCATED:
+                raise ModelOutputTruncated(details or "the model's answer was cut off", attempts=attempts) from exc
+            if code == _MODEL_OUTPUT_INVALID:
+                raise ModelOutputInvalid(
+                    details or "the model's answer did not match the JSON schema", attempts=attempts
+                ) from exc
             raise _translate(exc, "chat") from exc
         return ChatReply(
             content=response.content,
             model=response.model,
             prompt_tokens=int(response.usage.prompt_tokens),
             completion_tokens=int(response.usage.completion_tokens),
+            cached=response.cached,
+            attempts=response.attempts or 1,
+            reasks=response.reasks,
+            finish_reason=response.finish_reason,
         )
 
 

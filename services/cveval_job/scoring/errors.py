@@ -18,3 +18,11 @@ class ScoringError(ValueError):
 class ModelOutputInvalid(ScoringError):
     """The model's answers never matched the step's JSON schema, the ai-gateway's re-asks included. Not a reason to
     retry the job or to fall back to another scorer: the provider answered, the answer was unusable."""
+
+    def __init__(self, message: str, *, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+
+class ModelOutputTruncated(ModelOutputInvalid):
+    """The model's answer was cut off at the step's max_tokens, again after a firmer retry: it loops."""

@@ -6,7 +6,9 @@
 The CV branch and the project branch run concurrently; the summary waits for both. Every step is a chat call with a
 JSON schema at temperature 0 and a fixed seed, validated in code and retried with the reason when unusable. The model
 only gives 1..5 sub-scores with evidence and the prose; the weighted math is rubric_math's. A step still unusable
-after its retries fails the evaluation with a ScoringError: a score is never invented.
+after its retries fails the evaluation with a ScoringError: a score is never invented. The summary is the exception:
+by then the sub-scores are valid, so a failed summary is written from them in code (flagged), not thrown away.
+Every call sends max_tokens sized to its step's bounded schema (budgets.py) and, when configured, its time budget.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
 from cveval_job.scoring import rubric_math
+from cveval_job.scoring.budgets import StepTimeouts, max_tokens_for
 from cveval_job.scoring.candidate_text import clean_cv
-from cveval_job.scoring.errors import ModelOutputInvalid, ScoringError
+from cveval_job.scoring.errors import ModelOutputInvalid, ModelOutputTruncated, ScoringError
 from cveval_job.scoring.feedback import recommendation
 from cveval_job.scoring.injection import INJECTION_FLAG, strip_injections
 from cveval_job.scoring.llm_replies import (
@@ -31,8 +33,9 @@ from cveval_job.scoring.llm_replies import (
     parse_stage,
     parse_summary,
 )
+from cveval_job.scoring.llm_usage import SUMMARY_FALLBACK_FLAG, ChainUsage, summary_from_subscores
 from cveval_job.scoring.model import Evaluation, ParameterScore, Rubric, ScoringInput
-from cveval_job.scoring.ports import ChatPort, ChatReply
+from cveval_job.scoring.ports import ChatPort
 from cveval_job.scoring.prompts import (
     CV_TEMPLATE,
     MAX_DOCUMENT_CHARS,
@@ -50,32 +53,19 @@ from cveval_job.scoring.prompts import (
     stage_schema,
 )
 from cveval_job.scoring.redaction import redact, redaction_flags
+from cveval_kit import errors
 
 __all__ = ["SCORER_NAME", "SCORER_VERSION", "STEPS", "LlmScorer"]
 
 SCORER_NAME: Final = "llm"
-SCORER_VERSION: Final = "llm-3"  # 3: the CV cleaned (stuffing, personal details) and personal data redacted
+# 3: the CV cleaned (stuffing, personal details) and personal data redacted; 4: bounded outputs, summary fallback
+SCORER_VERSION: Final = "llm-4"
 DEFAULT_SEED: Final = 7
 # Step names as recorded in provenance (step_latency_ms "score.<step>") and in error messages.
 STEPS: Final = ("cv_profile", "cv_scores", "project_scores", "summary")
 
 T = TypeVar("T")
 Messages = list[tuple[str, str]]
-
-
-@dataclass
-class _Usage:
-    models: list[str] = field(default_factory=list)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    attempts: int = 0  # the most attempts any single step needed
-    step_ms: dict[str, float] = field(default_factory=dict)
-
-    def add(self, reply: ChatReply) -> None:
-        if reply.model and reply.model not in self.models:
-            self.models.append(reply.model)
-        self.prompt_tokens += max(0, reply.prompt_tokens)
-        self.completion_tokens += max(0, reply.completion_tokens)
 
 
 class LlmScorer:
@@ -92,6 +82,7 @@ class LlmScorer:
         temperature: float = 0.0,
         seed: int | None = DEFAULT_SEED,
         clock: Callable[[], float] = time.perf_counter,
+        timeouts: StepTimeouts | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -100,23 +91,30 @@ class LlmScorer:
         self._temperature = temperature
         self._seed = seed
         self._clock = clock
+        self._timeouts = timeouts
 
     async def _call(
-        self, step: str, messages: Messages, schema: str, parse: Callable[[str], T], usage: _Usage
+        self, step: str, messages: Messages, schema: str, parse: Callable[[str], T], usage: ChainUsage
     ) -> T:
         started = self._clock()
         reason = ""
+        # The output cap follows from the schema's bounds: a model that loops is stopped there, not at a budget.
+        max_tokens = max_tokens_for(schema)
+        timeout_s = self._timeouts.for_step(step) if self._timeouts is not None else None
         try:
             for attempt in range(1, self._max_attempts + 1):
-                usage.attempts = max(usage.attempts, attempt)
                 try:
                     reply = await self._chat.chat(
-                        messages, json_schema=schema, temperature=self._temperature, seed=self._seed
+                        messages, json_schema=schema, temperature=self._temperature, seed=self._seed,
+                        max_tokens=max_tokens, timeout_s=timeout_s,
                     )
                 except ModelOutputInvalid as exc:
                     # The port already re-asked with the validation problems; another round would repeat them.
-                    raise ModelOutputInvalid(f"{step}: {exc}") from exc
-                usage.add(reply)
+                    truncated = isinstance(exc, ModelOutputTruncated)
+                    usage.failed(step, exc.attempts, truncated)
+                    kind = ModelOutputTruncated if truncated else ModelOutputInvalid
+                    raise kind(f"{step}: {exc}", attempts=exc.attempts) from exc
+                usage.add(reply, attempt)
                 try:
                     return parse(reply.content)
                 except BadReply as exc:
@@ -134,7 +132,9 @@ class LlmScorer:
             f"{step}: the model's reply did not match the schema after {self._max_attempts} attempts: {reason}"
         )
 
-    async def _cv_branch(self, inp: ScoringInput, cv_text: str, usage: _Usage) -> tuple[CandidateProfile, StageResult]:
+    async def _cv_branch(
+        self, inp: ScoringInput, cv_text: str, usage: ChainUsage
+    ) -> tuple[CandidateProfile, StageResult]:
         profile_prompt = PROFILE_TEMPLATE.format(
             candidate=candidate_block("candidate_cv", cv_text), schema=PROFILE_SCHEMA
         )
@@ -156,7 +156,7 @@ class LlmScorer:
         )
         return profile, stage
 
-    async def _project_branch(self, inp: ScoringInput, report: str, usage: _Usage) -> StageResult:
+    async def _project_branch(self, inp: ScoringInput, report: str, usage: ChainUsage) -> StageResult:
         vacancy, rubric = inp.vacancy, inp.vacancy.project_rubric
         schema = stage_schema(rubric)
         prompt = PROJECT_TEMPLATE.format(
@@ -187,7 +187,7 @@ class LlmScorer:
             cv_text, in_cv = redact(cv_text, first_line_is_name=True)
             report, in_report = redact(report)
             redacted = in_cv + in_report
-        usage = _Usage()
+        usage = ChainUsage()
         (profile, cv), project = await _both(
             self._cv_branch(inp, cv_text, usage), self._project_branch(inp, report, usage)
         )
@@ -204,9 +204,19 @@ class LlmScorer:
             recommendation=recommendation(match_rate, project_score),
             schema=SUMMARY_SCHEMA,
         )
-        summary = await self._call(
-            "summary", [("system", SYSTEM_PROMPT), ("user", summary_prompt)], SUMMARY_SCHEMA, parse_summary, usage
-        )
+        breakdown_t = tuple(breakdown)
+        fallback: tuple[str, ...] = ()
+        try:
+            summary = await self._call(
+                "summary", [("system", SYSTEM_PROMPT), ("user", summary_prompt)], SUMMARY_SCHEMA, parse_summary, usage
+            )
+        except (ScoringError, errors.Unavailable):
+            # The sub-scores are valid and paid for: a failed summary must not throw them away. The prose is then
+            # written from the scores in code, and the result says so.
+            summary = summary_from_subscores(
+                vacancy.title, match_rate, project_score, breakdown_t, recommendation(match_rate, project_score)
+            )
+            fallback = (SUMMARY_FALLBACK_FLAG,)
         model_saw_injection = bool(profile.instructions or cv.instructions or project.instructions)
         return Evaluation(
             cv_match_rate=match_rate,
@@ -214,7 +224,7 @@ class LlmScorer:
             project_score=project_score,
             project_feedback=project.feedback,
             overall_summary=summary,
-            breakdown=tuple(breakdown),
+            breakdown=breakdown_t,
             scorer=SCORER_NAME,
             scorer_version=SCORER_VERSION,
             models=tuple(usage.models),
@@ -226,6 +236,8 @@ class LlmScorer:
                 *_flags(inp, bool(cv_injections or report_injections or model_saw_injection)),
                 *cleaned.stuffing_flags,
                 *redaction_flags(redacted),
+                *usage.flags(),
+                *fallback,
             })),
             step_ms=tuple((s, usage.step_ms[s]) for s in STEPS if s in usage.step_ms),
         )

@@ -17,6 +17,10 @@ class ChatReply:
     model: str
     prompt_tokens: int
     completion_tokens: int
+    cached: bool = False  # served from the gateway's completion cache: no tokens spent for this evaluation
+    attempts: int = 1  # model calls behind this answer (the gateway's re-asks included)
+    reasks: int = 0
+    finish_reason: str = "stop"
 
 
 class Scorer(Protocol):
@@ -27,7 +31,8 @@ class ChatPort(Protocol):
     """One chat completion. messages are (role, content) pairs; json_schema asks for structured output.
 
     Raises ModelOutputInvalid when the model's answers never matched json_schema (whatever re-asking the port does
-    itself), and cveval_kit.errors.Unavailable when the model provider cannot be reached.
+    itself), ModelOutputTruncated when they were cut off at max_tokens, and cveval_kit.errors.Unavailable when the
+    model provider cannot be reached within timeout_s (None: the port's default).
     """
 
     async def chat(
@@ -37,4 +42,6 @@ class ChatPort(Protocol):
         json_schema: str | None,
         temperature: float,
         seed: int | None,
+        max_tokens: int = 0,
+        timeout_s: float | None = None,
     ) -> ChatReply: ...

@@ -19,7 +19,8 @@ from cveval_job.adapters.job_repository import JobRepository
 from cveval_job.adapters.result_client import ResultClient
 from cveval_job.adapters.upload_client import UploadClient
 from cveval_job.adapters.vacancy_repository import VacancyRepository
-from cveval_job.scoring.llm_scorer import LlmScorer
+from cveval_job.scoring.budgets import StepTimeouts
+from cveval_job.scoring.llm_scorer import STEPS, LlmScorer
 from cveval_job.scoring.offline_scorer import OfflineScorer
 from cveval_job.scoring.ports import Scorer
 from cveval_job.worker.evaluate import Evaluator
@@ -40,7 +41,8 @@ HEARTBEAT_MAX_AGE_S = 30.0
 def choose_scorer(settings: Settings, gateway: GatewayClient, environ: Mapping[str, str] | None = None) -> Scorer:
     """CVEVAL_SCORER: llm, offline, or auto (llm when the worker's environment configures a model provider)."""
     if settings.resolved_scorer(os.environ if environ is None else environ) == "llm":
-        return LlmScorer(gateway)
+        timeouts = StepTimeouts.parse(settings.llm_timeout_s, settings.llm_step_timeouts, STEPS)
+        return LlmScorer(gateway, timeouts=timeouts)
     # The reference date for "Present" in dated roles; read per evaluation, not once at start-up.
     return OfflineScorer(date.today)
 

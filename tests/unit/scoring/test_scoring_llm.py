@@ -63,6 +63,7 @@ class FakeChat:
     profile: list[str] = field(default_factory=lambda: [json.dumps(PROFILE)])
     summary: list[str] = field(default_factory=lambda: [SUMMARY])
     calls: list[Call] = field(default_factory=list)
+    limits: list[tuple[str, int, float | None]] = field(default_factory=list)
 
     async def chat(
         self,
@@ -71,9 +72,12 @@ class FakeChat:
         json_schema: str | None,
         temperature: float,
         seed: int | None,
+        max_tokens: int = 0,
+        timeout_s: float | None = None,
     ) -> ChatReply:
         step = _step_of(messages[1][1])
         self.calls.append((step, list(messages), json_schema, temperature, seed))
+        self.limits.append((step, max_tokens, timeout_s))
         script = getattr(self, step)
         content = script.pop(0) if len(script) > 1 else script[0]
         return ChatReply(content=content, model=f"model-{step}", prompt_tokens=100, completion_tokens=20)
@@ -112,7 +116,7 @@ async def test_happy_path_chains_four_steps() -> None:
     assert ev.scorer == "llm" and ev.prompt_version == PROMPT_VERSION
     assert set(ev.models) == {"model-profile", "model-cv", "model-project", "model-summary"}
     assert (ev.attempts, ev.prompt_tokens, ev.completion_tokens) == (1, 400, 80)
-    assert ev.flags == ()
+    assert ev.flags == ("llm_cached_steps:0", "llm_calls:4", "llm_reasks:0")
     assert ev.scores("cv") == CV_SCORES and ev.scores("project") == PROJECT_SCORES
     assert ev.breakdown[0].evidence == ("evidence for technical_skills",)
     steps = chat.steps()
@@ -224,10 +228,14 @@ def test_profile_parsing_bounds_and_validates() -> None:
         parse_profile(json.dumps({**PROFILE, "roles": [{**PROFILE["roles"][0], "start": 2020}]}))  # type: ignore[dict-item]
 
 
-async def test_missing_summary_raises() -> None:
+async def test_a_failed_summary_keeps_the_sub_scores_and_is_written_from_them() -> None:
     chat = FakeChat(cv=[stage_reply(CV_SCORES)], project=[stage_reply(PROJECT_SCORES)], summary=['{"summary": 1}'])
-    with pytest.raises(ScoringError, match="summary"):
-        await LlmScorer(chat).score(_input())
+    ev = await LlmScorer(chat).score(_input())
+    assert ev.scores("cv") == CV_SCORES and ev.scores("project") == PROJECT_SCORES
+    assert "summary_from_subscores" in ev.flags
+    assert "CV match rate 0.73" in ev.overall_summary
+    assert "Recommendation from the fixed thresholds" in ev.overall_summary
+    assert chat.steps().count("summary") == 2  # asked once more with the reason, then written in code
 
 
 async def test_injection_is_flagged_and_kept_out_of_the_prompt() -> None:
@@ -266,9 +274,7 @@ class InvalidOutputChat:
 
     calls: int = 0
 
-    async def chat(
-        self, messages: Sequence[tuple[str, str]], *, json_schema: str | None, temperature: float, seed: int | None
-    ) -> ChatReply:
+    async def chat(self, messages: Sequence[tuple[str, str]], **_: object) -> ChatReply:
         self.calls += 1
         raise ModelOutputInvalid("at $: 'scores' is a required property")
 
