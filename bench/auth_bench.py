@@ -1,5 +1,8 @@
 """What authentication costs at the edge: the same GET through two Envoys in front of the same services, one with
-the edge's jwt_authn, ext_authz and rate limit filters (the `make run` config) and one without them.
+the edge's jwt_authn, ext_authz and rate limit filters (the `make run` config) and one without them. The services
+still verify a signed caller identity on every public call, so the unauthenticated side sends one signed ahead of
+time (the identity the auth service would issue for the admin key) through an Envoy that does not strip it: the
+difference between the sides is then the edge's own work (the filters and the hop to the auth service).
 
 `python -m bench.auth_bench [--requests N]` (make bench-auth). It starts the stack (cveval_devstack.Stack) in a
 temporary directory, then a second Envoy rendered from the same config with the three filters removed, and sends
@@ -28,6 +31,7 @@ import yaml
 from cveval_devstack.envoy import render_config
 from cveval_devstack.procs import free_port, http_ok, port_open, spawn_logged, stop_process, venv_binary, wait_until
 from cveval_devstack.stack import Stack
+from cveval_kit import identity
 
 EDGE_FILTERS = {
     "envoy.filters.http.jwt_authn",
@@ -62,6 +66,8 @@ def start_plain_envoy(
     )
     manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
     manager["http_filters"] = [f for f in manager["http_filters"] if f["name"] not in removed]
+    if removed == EDGE_FILTERS:
+        manager.pop("early_header_mutation_extensions", None)  # keep the pre-signed identity the client sends
     manager.pop("tracing", None)
     path = run_dir / "envoy-plain.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -71,6 +77,14 @@ def start_plain_envoy(
     )
     wait_until(lambda: port_open(port) and http_ok(f"http://127.0.0.1:{admin}/ready"), 30, "plain envoy", proc)
     return proc, port
+
+
+def presigned_identity(stack: Stack) -> dict[str, str]:
+    """The identity header the auth service would send upstream for the admin key, signed once for the whole run."""
+    assert stack.credentials is not None
+    who = identity.Identity("default", "key:bench", frozenset({identity.ADMIN}))
+    token = identity.sign(who, stack.credentials.identity_secret.encode("utf-8"), ttl_s=3600)
+    return {identity.IDENTITY_METADATA_KEY: token}
 
 
 def measure(
@@ -106,7 +120,7 @@ def main() -> int:
         removed = BODY_CHECK if args.json_post else EDGE_FILTERS
         plain_proc, plain_port = start_plain_envoy(stack, data_dir / "run", removed)
         headers = {"authorization": f"Bearer {stack.admin_api_key}"}
-        plain_headers = headers if args.json_post else {}
+        plain_headers = headers if args.json_post else presigned_identity(stack)
         with (
             httpx.Client(base_url=stack.rest_url, headers=headers, timeout=10) as authed,
             httpx.Client(base_url=f"http://127.0.0.1:{plain_port}", headers=plain_headers, timeout=10) as plain,
