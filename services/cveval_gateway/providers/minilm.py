@@ -25,11 +25,10 @@ from cveval_gateway.providers.base import (
     ChatCall,
     ChatResult,
     EmbedResult,
-    ProviderError,
-    ProviderTimedOut,
     ProviderUnavailable,
     ProviderUnsupported,
 )
+from cveval_gateway.providers.local_encoder import encode_off_loop
 
 MODEL = "all-MiniLM-L6-v2-int8"
 DIMENSIONS = 384
@@ -213,21 +212,7 @@ class MiniLmEmbedder:
 
     async def embed(self, model: str, texts: Sequence[str], *, timeout: float) -> EmbedResult:  # noqa: ASYNC109
         """Like the hash engine, any requested model name is served by this one; the result names the real model."""
-        executor = self._executor
-        if executor is None:
-            raise ProviderUnavailable("the MiniLM embedder is closed")
-        future = asyncio.get_running_loop().run_in_executor(executor, self.encode, list(texts))
-        try:
-            matrix, tokens = await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            # A run already started finishes in its thread; one still queued is cancelled by wait_for.
-            raise ProviderTimedOut(f"offline embedding did not finish within {timeout:g}s") from None
-        except ProviderError:
-            raise
-        except Exception as exc:
-            # A broken model file, or an onnxruntime or tokenizers failure (their exceptions derive from Exception
-            # only): the caller learns the engine failed, never a stack trace.
-            raise ProviderUnavailable(f"offline embedding failed: {type(exc).__name__}") from exc
+        matrix, tokens = await encode_off_loop(self._executor, self.encode, texts, timeout, "MiniLM")
         return EmbedResult(vectors=matrix.tolist(), model=MODEL, provider=self.name, prompt_tokens=tokens)
 
     async def chat(self, req: ChatCall) -> ChatResult:

@@ -27,11 +27,10 @@ from cveval_gateway.providers.base import (
     ChatCall,
     ChatResult,
     EmbedResult,
-    ProviderError,
-    ProviderTimedOut,
     ProviderUnavailable,
     ProviderUnsupported,
 )
+from cveval_gateway.providers.local_encoder import encode_off_loop
 
 log = logging.getLogger(__name__)
 MODEL: Final = "use-multilingual-v3-q6"
@@ -115,18 +114,7 @@ class UseMultilingualEmbedder:
 
     async def embed(self, model: str, texts: Sequence[str], *, timeout: float) -> EmbedResult:  # noqa: ASYNC109
         """Any requested model name is served by this one; the result names the real model."""
-        executor = self._executor
-        if executor is None:
-            raise ProviderUnavailable("the multilingual embedder is closed")
-        future = asyncio.get_running_loop().run_in_executor(executor, self.encode, list(texts))
-        try:
-            matrix, tokens = await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            raise ProviderTimedOut(f"offline embedding did not finish within {timeout:g}s") from None
-        except ProviderError:
-            raise
-        except Exception as exc:  # a broken weights file or a numpy failure: say the engine failed, no stack trace
-            raise ProviderUnavailable(f"offline embedding failed: {type(exc).__name__}") from exc
+        matrix, tokens = await encode_off_loop(self._executor, self.encode, texts, timeout, "multilingual")
         return EmbedResult(vectors=matrix.tolist(), model=MODEL, provider=self.name, prompt_tokens=tokens)
 
     async def chat(self, req: ChatCall) -> ChatResult:
