@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import os
 import platform
-import shutil
 import signal
 import sys
 import tempfile
@@ -187,8 +186,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         say("stopping the stack ...")
-        stack.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        stack.discard()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, previous)
     result["environment"] = {"seconds_per_path": args.seconds, "connections": args.connections,

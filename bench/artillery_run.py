@@ -77,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         report = json.loads(report_path.read_text())
     finally:
         say("stopping the stack ...")
-        stack.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        stack.discard()
     figures = summary(report)
     p99 = figures["p99_ms"]
     status = "n/a" if p99 is None else ("ok" if p99 <= TARGET_P99_MS else "FAIL")

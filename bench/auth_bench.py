@@ -16,7 +16,6 @@ only; bounded in count and time; everything it started is stopped, Ctrl-C includ
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
@@ -131,8 +130,7 @@ def main() -> int:
     finally:
         if plain_proc is not None:
             stop_process(plain_proc)
-        stack.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        stack.discard()
     return 0
 
 

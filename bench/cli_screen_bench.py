@@ -79,7 +79,7 @@ def main() -> None:
                           "top3": [r["display_name"] for r in report.get("ranking", [])[:3]],
                           "stderr": screened.stderr.strip()[-300:]}, indent=1))
     finally:
-        stack.stop()
+        stack.discard()
         shutil.rmtree(work, ignore_errors=True)
 
 

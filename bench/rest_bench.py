@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import datetime as dt
 import platform
-import shutil
 import signal
 import sys
 import tempfile
@@ -151,9 +150,10 @@ def run(args: argparse.Namespace, phases: list[Phase], opts: FlowOptions) -> dic
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         pool.shutdown(wait=False, cancel_futures=True)
         say("stopping the stack ...")
-        stack.stop()
-        if not keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
+        if keep:
+            stack.stop()
+        else:
+            stack.discard()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, previous)
     result.update(

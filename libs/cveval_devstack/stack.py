@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -226,6 +227,15 @@ class Stack:
             }
             self.specs[name] = ProcessSpec(("-m", "cveval_job.worker"), env)
             wait_until(beat.exists, 60, name, self.spawn(name), self.cancelled)
+
+    def discard(self) -> None:
+        """Stop a throw-away stack and delete what it made: its data folder and, as root, PostgreSQL's area under
+        /var/tmp (stop() alone keeps both, as `make run` needs). For benchmarks and drills in temporary folders."""
+        postgres = self.postgres
+        self.stop()
+        if postgres is not None:
+            postgres.remove_cluster()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def stop(self, timeout: float = 20.0) -> None:
         """Stop everything, each tier in parallel: Envoy (no new requests), then the workers (they finish in-flight

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import sys
 import tempfile
 import time
@@ -105,8 +104,7 @@ def main() -> int:
                 continue
             rows.append(asyncio.run(drill(stack, name, fault, outage_s, args.rate)))
     finally:
-        stack.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        stack.discard()
     report(rows, args.rate)
     return 0 if all(r.outcome.unfinished == 0 for r in rows) else 1
 
