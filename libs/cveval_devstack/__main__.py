@@ -11,13 +11,13 @@ from pathlib import Path
 from cveval_devstack.credentials import admin_key_notice
 from cveval_devstack.procs import StartCancelled, tie_children_to_this_process
 from cveval_devstack.signals import StopRequest
-from cveval_devstack.stack import REPO_ROOT, Stack
+from cveval_devstack.stack import REPO_ROOT, SERVICES, Stack
 from cveval_devstack.supervisor import Supervisor
 
 
 def _banner(stack: Stack) -> str:
     metrics = "  ".join(f"{name} :{port}/metrics" for name, port in stack.metrics_ports.items())
-    grpc = "  ".join(f"{name} 127.0.0.1:{port}" for name, port in stack.ports.items())
+    grpc = "  ".join(f"{name} 127.0.0.1:{stack.ports[name]}" for name in SERVICES)
     return (
         f"cveval: up in {stack.timings['start_s']}s\n"
         f"  REST API   {stack.rest_url}   (POST /v1/upload, POST /v1/evaluate, GET /v1/result/{{id}}, GET /v1/jobs)\n"
