@@ -125,4 +125,5 @@ def _ranked(row: RankedRow) -> result_pb2.RankedCandidate:
         overall_score=row.overall_score,
         status="completed",
         completed_at=completed,
+        cv_only=row.cv_only,
     )

@@ -43,7 +43,7 @@ function createForm() {
       h("div", { class: "shrink" }, h("label", { for: "vacancy-jd-file" }, "…or upload (PDF, DOCX, TXT)"), jdFile)),
     h("p", { class: "hint", id: "vacancy-jd-hint" }, "Paste the text or choose a file; a file wins."),
     h("div", { class: "row" },
-      h("div", {}, h("label", { for: "vacancy-brief" }, "Case-study brief (optional, paste)"), brief),
+      h("div", {}, h("label", { for: "vacancy-brief" }, "Case-study brief (paste)"), brief),
       h("div", { class: "shrink" }, h("label", { for: "vacancy-brief-file" }, "…or upload"), briefFile)),
     h("p", {}, button));
   form.addEventListener("submit", async (event) => {
@@ -57,9 +57,9 @@ function createForm() {
       if (briefFile.files[0]) files.append("case_study_brief", briefFile.files[0]);
       if ([...files.keys()].length) {
         // Uploaded documents are read by the upload service; the vacancy takes their extracted text.
-        const up = await call("POST", "/v1/upload", { form: files });
-        if (up.job_description_id) { body.job_description_document_id = up.job_description_id; body.job_description = ""; }
-        if (up.case_study_brief_id) { body.study_case_brief_document_id = up.case_study_brief_id; body.study_case_brief = ""; }
+        const ids = (await call("POST", "/v1/upload", { form: files })).vacancy_documents || {};
+        if (ids.job_description_id) { body.job_description_document_id = ids.job_description_id; body.job_description = ""; }
+        if (ids.case_study_brief_id) { body.study_case_brief_document_id = ids.case_study_brief_id; body.study_case_brief = ""; }
       }
       const made = await call("POST", "/v1/vacancies", { json: body });
       location.hash = `#/vacancies/${encodeURIComponent(made.vacancy.id)}`;
