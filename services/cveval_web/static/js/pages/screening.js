@@ -35,7 +35,7 @@ export function screeningPanel(vacancyId, signal, onBatch) {
   const match = () => {
     for (const c of cvs) {
       const j = reports.findIndex((r) => stem(r.name) === stem(c.file.name));
-      c.report = j >= 0 ? j : (reports.length === 1 ? 0 : null);
+      if (j >= 0) c.report = j; // by name only: any other pairing is chosen per row
     }
     redraw();
   };
@@ -65,7 +65,7 @@ export function screeningPanel(vacancyId, signal, onBatch) {
       const candidates = await uploadAll(cvs, reports, live, signal);
       const made = await call("POST", "/v1/batches", { json: { vacancy_id: vacancyId, candidates }, signal });
       live.textContent = `Batch started: ${candidates.length} candidates queued.`;
-      cvs = []; reports = []; redraw();
+      cvs = []; reports = []; cvInput.value = ""; reportInput.value = ""; redraw();
       await onBatch(made.batch.id);
     } catch (err) {
       if (err.name !== "AbortError") showError(err);
