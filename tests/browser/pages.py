@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -48,7 +49,9 @@ class Browser:
         self.driver.get(self.stack.web_url + fragment)
 
     def wait(self, timeout: float = WAIT_S) -> WebDriverWait[webdriver.Chrome]:
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.1)
+        # The app re-renders tables in place: an element read mid-render is stale, and the next poll reads it again.
+        stale = [StaleElementReferenceException]
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.1, ignored_exceptions=stale)
 
     def find(self, css: str, timeout: float = WAIT_S) -> WebElement:
         return self.wait(timeout).until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
