@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -45,7 +46,7 @@ def _focused(browser: Browser) -> dict[str, str]:
     return found
 
 
-def _tab_to(browser: Browser, matches: object) -> dict[str, str]:
+def _tab_to(browser: Browser, matches: Callable[[dict[str, str]], bool]) -> dict[str, str]:
     """Tab forward until the focused element satisfies `matches`; each stop must show a focus outline."""
     for _ in range(MAX_TABS):
         _press(browser, Keys.TAB)
@@ -53,7 +54,7 @@ def _tab_to(browser: Browser, matches: object) -> dict[str, str]:
         if focused["tag"] == "BODY":  # past the last control, before the first: nothing to show
             continue
         assert focused["outline"] != "none" and float(focused["width"].rstrip("px") or 0) >= 2, focused
-        if matches(focused):  # type: ignore[operator]
+        if matches(focused):
             return focused
     raise AssertionError("not reached with Tab")
 
