@@ -17,7 +17,7 @@ import yaml
 from tools import internal_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE = ROOT / "deploy" / "k8s"
+BASE = ROOT / "deploy" / "k8s" / "base"
 ENVOY_CONFIG = ROOT / "deploy" / "envoy" / "envoy.yaml"
 
 # The exact command the Makefile and README use (the base reads ../envoy/envoy.yaml, outside its own folder).
