@@ -47,7 +47,12 @@ def strict(schema: Any) -> Any:
 def crd_validators() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
     """(apiVersion, kind) → validator; file names are `<group>_<version>_<kind lower-case>.yaml`."""
     validators: dict[tuple[str, str], jsonschema.protocols.Validator] = {}
-    kinds = {"scaledobject": "ScaledObject", "servicemonitor": "ServiceMonitor", "podmonitor": "PodMonitor"}
+    kinds = {
+        "scaledobject": "ScaledObject",
+        "servicemonitor": "ServiceMonitor",
+        "podmonitor": "PodMonitor",
+        "prometheusrule": "PrometheusRule",
+    }
     for path in sorted(CRD_SCHEMAS.glob("*.yaml")):
         group, version, lower = path.stem.split("_")
         schema = strict(copy.deepcopy(yaml.safe_load(path.read_text())))
