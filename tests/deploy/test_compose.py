@@ -231,7 +231,9 @@ def test_no_literal_api_key(compose: Doc) -> None:
 def test_otel_collector(compose: Doc) -> None:
     collector = compose["services"]["otel-collector"]
     (config,) = collector["volumes"]
-    assert config["source"] == "./deploy/k8s/base/otel-collector/config.yaml" and config["read_only"] is True
+    default = "./deploy/k8s/base/otel-collector/config.yaml"
+    assert config["source"] == "${OTEL_COLLECTOR_CONFIG:-" + default + "}" and config["read_only"] is True
+    assert (ROOT / default).is_file() and (ROOT / "deploy/k8s/overlays/prod/otel-collector-config.yaml").is_file()
     assert collector["command"] == [f"--config={config['target']}"]
     for name in APP_SERVICES:
         endpoint = environment(compose["services"][name])["OTEL_EXPORTER_OTLP_ENDPOINT"]
