@@ -20,17 +20,11 @@ from cveval_kit.identity import current_identity
 IDEMPOTENCY_METADATA_KEY = "idempotency-key"
 
 
-# `queued` → JOB_STATE_QUEUED, …: the enum beside the `status` string (REST reads the string, typed gRPC the enum).
-_STATES = {
-    "queued": job_state_pb2.JOB_STATE_QUEUED,
-    "processing": job_state_pb2.JOB_STATE_PROCESSING,
-    "completed": job_state_pb2.JOB_STATE_COMPLETED,
-    "failed": job_state_pb2.JOB_STATE_FAILED,
-}
-
-
-def job_state(status: str) -> job_state_pb2.JobState:
-    return _STATES.get(status, job_state_pb2.JOB_STATE_UNSPECIFIED)
+def job_state(status: str) -> str:
+    """The JobState beside the `status` string (`queued` → JOB_STATE_QUEUED): REST reads the string, typed gRPC
+    clients the enum; protobuf sets an enum field from its value's name."""
+    name = f"JOB_STATE_{status.upper()}"
+    return name if name in job_state_pb2.JobState.DESCRIPTOR.values_by_name else "JOB_STATE_UNSPECIFIED"
 
 
 def job_to_proto(job: Job) -> job_pb2.Job:

@@ -21,17 +21,11 @@ COMPLETED_CACHE_CONTROL = "private, max-age=60"
 IN_FLIGHT_CACHE_CONTROL = "no-store"
 # The edge's response filter turns this hint into the HTTP status (deploy/envoy/envoy.yaml, the Lua filter).
 HTTP_STATUS_HINT = "x-cveval-http-status"
-# `queued` → JOB_STATE_QUEUED, …: the enum beside the `status` string (REST reads the string, typed gRPC the enum).
-_STATES = {
-    "queued": job_state_pb2.JOB_STATE_QUEUED,
-    "processing": job_state_pb2.JOB_STATE_PROCESSING,
-    "completed": job_state_pb2.JOB_STATE_COMPLETED,
-    "failed": job_state_pb2.JOB_STATE_FAILED,
-}
-
-
-def job_state(status: str) -> job_state_pb2.JobState:
-    return _STATES.get(status, job_state_pb2.JOB_STATE_UNSPECIFIED)
+def job_state(status: str) -> str:
+    """The JobState beside the `status` string (`queued` → JOB_STATE_QUEUED): REST reads the string, typed gRPC
+    clients the enum; protobuf sets an enum field from its value's name."""
+    name = f"JOB_STATE_{status.upper()}"
+    return name if name in job_state_pb2.JobState.DESCRIPTOR.values_by_name else "JOB_STATE_UNSPECIFIED"
 
 
 def _fields(view: ResultView) -> dict[str, object]:
@@ -136,6 +130,6 @@ def _ranked(row: RankedRow) -> result_pb2.RankedCandidate:
         project_score=row.project_score,
         overall_score=row.overall_score,
         status="completed",
-        state=job_state_pb2.JOB_STATE_COMPLETED,
+        state=job_state("completed"),
         completed_at=completed,
     )

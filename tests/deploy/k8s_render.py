@@ -5,18 +5,35 @@ from __future__ import annotations
 
 import copy
 import functools
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import kubernetes_validate
+import pytest
 import yaml
 
-from tests.deploy.test_k8s_manifests import K8S_VERSIONS, ROOT, kustomize_build
-
 Doc = dict[str, Any]
+ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
+# The exact command the README uses (the base reads ../../envoy/envoy.yaml, outside its own folder).
+KUSTOMIZE = ("kustomize", "--load-restrictor=LoadRestrictionsNone")
+# Versions kubernetes-validate ships schemas for: 1.29 is the oldest we claim to support (gRPC probes are GA since
+# 1.27), 1.32 is the kubectl this project is developed with.
+K8S_VERSIONS = ("1.29.0", "1.32.0")
 OVERLAYS = {"dev": K8S / "overlays" / "dev", "prod": K8S / "overlays" / "prod"}
 CRD_SCHEMAS = K8S / "crd-schemas"
+
+
+def kustomize_build(path: Path) -> str:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed: cannot run `kubectl kustomize`")
+    proc = subprocess.run([kubectl, *KUSTOMIZE, str(path)], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, f"kubectl kustomize failed:\n{proc.stderr}"
+    return proc.stdout
 
 
 @functools.cache
