@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Final
@@ -18,6 +19,7 @@ from cveval_job.scoring.job_profile import JobProfile, Unit, job_profile
 from cveval_job.scoring.parameter_mapping import known_key
 from cveval_job.scoring.scales import ACHIEVEMENT_BANDS, KEYWORD_BANDS, KIND_BANDS, SHARE_BANDS, band, count, names
 from cveval_job.scoring.semantic import SemanticEvidence
+from cveval_job.scoring.semantic_roles import achievement_band, experience_band, weighted_relevant_years
 from cveval_job.scoring.skills import default_lexicon, expand_skills, extract_skills
 from cveval_job.scoring.text import content_stems, shorten
 
@@ -26,6 +28,7 @@ __all__ = [
     "CV_NOT_BUILT_IN",
     "CvAssessment",
     "JobProfile",
+    "RoleContext",
     "assess_cv",
     "job_profile",
     "known_key",
@@ -46,6 +49,15 @@ SPECIFIC_UNITS: Final = 6
 KEYWORD_SCALE: Final = 1.5
 # Broad skills ("communication", "software development") are named by almost every posting: they count, but less.
 _BROAD: Final = frozenset({"soft", "general"})
+
+
+@dataclass(frozen=True)
+class RoleContext:
+    """What the measures by meaning need besides the evidence: the CV as scored, the job, the reference date."""
+
+    cv_text: str
+    job: JobProfile
+    today: date
 
 
 @dataclass(frozen=True)
@@ -186,8 +198,9 @@ def assess_cv(cv: str, job: JobProfile, today: date) -> CvAssessment:
     )
 
 
-def with_meaning(cv: CvAssessment, semantic: SemanticEvidence | None) -> CvAssessment:
-    """technical_skills blended with what the embeddings found (SemanticEvidence.blend), with that evidence shown."""
+def with_meaning(cv: CvAssessment, semantic: SemanticEvidence | None, meaning: RoleContext) -> CvAssessment:
+    """technical_skills blended with what the embeddings found (SemanticEvidence.blend); experience and achievements
+    each averaged with their measure by meaning (semantic_roles.py); the evidence shown beside each."""
     if semantic is None or semantic.band is None:
         return cv
     lexical = cv.scores["technical_skills"]
@@ -197,4 +210,21 @@ def with_meaning(cv: CvAssessment, semantic: SemanticEvidence | None) -> CvAsses
         note += f"; closest: {shorten(best.requirement, 60)!r} ↔ {shorten(best.evidence, 60)!r}"
     scores = {**cv.scores, "technical_skills": semantic.blend(lexical)}
     evidence = {**cv.evidence, "technical_skills": (*cv.evidence["technical_skills"][:2], note)}
+    roles = semantic.roles
+    years = weighted_relevant_years(roles, meaning.cv_text, meaning.today) if roles else None
+    achieved = achievement_band(roles) if roles else None
+    if roles is not None and years is not None and achieved is not None:
+        # Floor for experience, half up for achievements: the roundings fitted on half A (decision record 0028).
+        by_meaning = experience_band(years, meaning.job.required_years)
+        scores["experience_level"] = (cv.scores["experience_level"] + by_meaning) // 2
+        scores["relevant_achievements"] = math.floor((cv.scores["relevant_achievements"] + achieved) / 2 + 0.5)
+        evidence["experience_level"] = (
+            *cv.evidence["experience_level"][:2],
+            f"by meaning: ~{years:.1f} years in roles or projects close to the job (band {by_meaning}/5)",
+        )
+        evidence["relevant_achievements"] = (
+            *cv.evidence["relevant_achievements"][:2],
+            f"by meaning: the job's requirements meet the CV's roles at cosine {roles.coverage:.2f} on average "
+            f"(band {achieved}/5)",
+        )
     return replace(cv, scores=scores, evidence=evidence)
