@@ -29,6 +29,7 @@ from cveval_job.scoring.model import Chunk, Evaluation, ParameterScore, Rubric, 
 from cveval_job.scoring.parameter_mapping import resolve_parameters
 from cveval_job.scoring.project_evidence import claims
 from cveval_job.scoring.project_scoring import PROJECT_ALIASES, PROJECT_NOT_BUILT_IN, assess_project
+from cveval_job.scoring.stuffing import HIDDEN_TEXT_FLAG, remove_hidden_text_marker
 from cveval_job.scoring.text import collapse
 
 __all__ = ["SCORER_NAME", "SCORER_VERSION", "OfflineScorer"]
@@ -120,7 +121,10 @@ class OfflineScorer:
         cleaned = clean_cv(inp.cv_text[:MAX_SCORED_CHARS], inp.vacancy.job_description)
         cv_text, cv_injections = cleaned.text, cleaned.injections
         flags.update(cleaned.stuffing_flags)
-        report, report_injections = strip_injections(inp.project_text[:MAX_SCORED_CHARS], "project")
+        visible_report, report_hidden = remove_hidden_text_marker(inp.project_text[:MAX_SCORED_CHARS])
+        report, report_injections = strip_injections(visible_report, "project")
+        if report_hidden:
+            flags.add(HIDDEN_TEXT_FLAG)
         vacancy = inp.vacancy
 
         job = job_profile([_with_context(vacancy.job_description, inp.cv_context, "job_description")])
