@@ -21,6 +21,7 @@ from cveval_job.scoring.scales import ACHIEVEMENT_BANDS, KEYWORD_BANDS, KIND_BAN
 from cveval_job.scoring.semantic import SemanticEvidence
 from cveval_job.scoring.semantic_roles import achievement_band, experience_band, weighted_relevant_years
 from cveval_job.scoring.skills import default_lexicon, expand_skills, extract_skills
+from cveval_job.scoring.skills_in_use import text_in_use
 from cveval_job.scoring.text import content_stems, shorten
 
 __all__ = [
@@ -41,6 +42,9 @@ BROAD_WEIGHT: Final = 0.5
 # roadmapping) earns part of its weight: adjacent skills transfer, and "none of the skills, but the same field" is a
 # better fit than "a different field".
 RELATED_CREDIT: Final = 0.3
+# A required skill the CV names only in a list (a skills section, a keyword line), never in a role, a project or a
+# sentence about what was done: a claim, worth part of its weight (decision record 0028 measures 0, this and 1).
+LISTED_CREDIT: Final = 0.7
 # A posting naming fewer specific skills than this is only partly described by the lexicon; its own wording
 # (content words shared with the CV) fills the rest, in proportion to what the lexicon misses.
 SPECIFIC_UNITS: Final = 6
@@ -78,19 +82,24 @@ def _unit_name(unit: Unit, have: frozenset[str]) -> str:
     return "/".join(present or sorted(unit))
 
 
-def _technical(cv: str, job: JobProfile) -> tuple[int, tuple[str, ...], list[str], list[str], list[str]]:
+def _technical(
+    cv: str, job: JobProfile, today: date
+) -> tuple[int, tuple[str, ...], list[str], list[str], list[str]]:
     if job.uses_keywords:
         present = job.keywords & content_stems(cv)
         share = len(present) / len(job.keywords) if job.keywords else 0.0
         note = f"job names few known skills; {len(present)}/{len(job.keywords)} of its keywords appear in the CV"
         # Stems are not names a reader would recognise, so no skill list is reported in this mode.
         return band(share, KEYWORD_BANDS), (note,), [], [], ["jd_skills_unrecognized"]
-    have = expand_skills(extract_skills(cv))
+    # A skill counts in full where the CV shows it in use (a role, a project, a sentence); named only in a list, it
+    # is a claim and earns LISTED_CREDIT (skills_in_use.py).
+    have = expand_skills(extract_skills(text_in_use(cv, today)))
+    listed = expand_skills(extract_skills(cv))
     found_core = [_unit_name(u, have) for u in job.core if u & have]
     found_opt = [_unit_name(u, have) for u in job.optional if u & have]
     missing = [_unit_name(u, have) for u in job.core if not u & have]
     categories = default_lexicon().categories
-    areas = {categories.get(s) for s in have} - _BROAD - {None}
+    areas = {categories.get(s) for s in listed} - _BROAD - {None}
 
     def weight(unit: Unit, base: float) -> float:
         return base * (BROAD_WEIGHT if all(categories.get(s) in _BROAD for s in unit) else 1.0)
@@ -98,11 +107,14 @@ def _technical(cv: str, job: JobProfile) -> tuple[int, tuple[str, ...], list[str
     def credit(unit: Unit) -> float:
         if unit & have:
             return 1.0
+        if unit & listed:
+            return LISTED_CREDIT
         return RELATED_CREDIT if any(categories.get(s) in areas for s in unit) else 0.0
 
     units = [(u, weight(u, 1.0)) for u in job.core] + [(u, weight(u, OPTIONAL_WEIGHT)) for u in job.optional]
     share = sum(w * credit(u) for u, w in units) / sum(w for _, w in units)
-    related = [_unit_name(u, have) for u in job.core if 0 < credit(u) < 1]
+    related = [_unit_name(u, have) for u in job.core if 0 < credit(u) < 1 and not u & listed]
+    listed_only = [_unit_name(u, listed) for u in job.core if not u & have and u & listed]
     evidence = [f"found {len(found_core)}/{len(job.core)} required skills: {names(found_core) or 'none'}"]
     specific = sum(1 for u in job.core if weight(u, 1.0) == 1.0)
     if specific < SPECIFIC_UNITS and job.keywords:
@@ -111,7 +123,8 @@ def _technical(cv: str, job: JobProfile) -> tuple[int, tuple[str, ...], list[str
         share = lexicon_part * share + (1 - lexicon_part) * min(1.0, KEYWORD_SCALE * keyword_share)
         evidence.append(f"job names few specific skills: {keyword_share:.0%} of its key terms appear in the CV")
     if missing:
-        evidence.append(f"missing: {names(missing)}")
+        evidence.append(f"missing: {names(missing)}" + (f" (only listed, not shown in use: {names(listed_only, 5)})"
+                                                        if listed_only else ""))
     if related:
         evidence.append(f"related skills in the same area for: {names(related, 5)}")
     if found_opt:
@@ -172,7 +185,7 @@ CV_NOT_BUILT_IN: Final = ("lead", "communicat", "soft$", "mentor", "educat", "de
 
 
 def assess_cv(cv: str, job: JobProfile, today: date) -> CvAssessment:
-    tech, tech_ev, found, missing, flags = _technical(cv, job)
+    tech, tech_ev, found, missing, flags = _technical(cv, job, today)
     exp_score, exp_ev, exp = _experience(cv, job, today)
     ach_score, ach_ev, items = _achievements(cv, job)
     fit_score, fit_ev, kinds = _fit(cv)
