@@ -18,7 +18,7 @@ from cveval_job.scoring.cv_scoring import job_profile
 from cveval_job.scoring.injection import INJECTION_FLAG, find_injections
 from cveval_job.scoring.model import Evaluation, Vacancy
 from cveval_job.scoring.stuffing import STUFFING_FLAGS
-from tests.fixtures.documents import make_pdf
+from tests.fixtures.documents import _latin1, make_pdf
 from tools.quality.checks import Check, render_table
 from tools.quality.corpus import data_yaml, extract
 from tools.quality.pipeline import Pipeline
@@ -117,11 +117,12 @@ def _hidden_pdf(text: str, hidden: str) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font("helvetica", size=11)
-    for line in text.encode("latin-1", "replace").decode("latin-1").split("\n"):
+    # The same Latin-1 mapping as make_pdf (dashes kept), so the visible text is the base variant's text.
+    for line in _latin1(text).split("\n"):
         pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(255, 255, 255)  # white on white
     pdf.set_font("helvetica", size=1)  # and tiny
-    pdf.multi_cell(0, 1, hidden.encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 1, _latin1(hidden), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
