@@ -190,6 +190,11 @@ class GatewayService:
         completions = self.completions.forget(owners) if self.completions is not None else 0
         return await self.embedder.cache.forget(owners), completions
 
+    def drop_from_memory(self, owners: Sequence[str]) -> int:
+        """Drop this replica's memory copies of what another replica forgot (its stored rows are gone already)."""
+        completions = self.completions.forget(owners) if self.completions is not None else 0
+        return completions + self.embedder.cache.drop_from_memory(owners)
+
     async def aclose(self) -> None:
         await self._chat_flights.aclose()
         await self.embedder.aclose()

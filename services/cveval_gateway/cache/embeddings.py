@@ -122,6 +122,14 @@ class EmbeddingCache:
             self.memory.pop(pair)
         return len(pairs)
 
+    def drop_from_memory(self, owners: Sequence[str]) -> int:
+        """Drop this replica's memory copies of these owners' vectors (another replica deleted the stored rows)."""
+        dropped = 0
+        for owner in owners:
+            for pair in self._owned.pop(owner, set()):
+                dropped += int(self.memory.pop(pair))
+        return dropped
+
     async def lookup(self, model: str, keys: Sequence[bytes], budget_s: float) -> dict[bytes, Embedded]:
         """Cached vectors of distinct `keys`: memory first, then one PostgreSQL query for the rest."""
         found: dict[bytes, Embedded] = {}
