@@ -67,7 +67,7 @@ async def start(settings: Settings, port: int | None = None, *, tuning: GatewayS
     background = [asyncio.create_task(watch_loop_lag(tuning.loop_lag_interval_s), name="gateway-loop-lag")]
     store = service.embedder.cache.store
     if isinstance(store, EmbeddingStore):
-        feed = follow_forgotten(store, service.drop_from_memory, tuning.forget_poll_s)
+        feed = follow_forgotten(store, service.drop_from_memory, service.clear_memory, tuning.forget_poll_s)
         background.append(asyncio.create_task(feed, name="gateway-forget-feed"))
 
     async def stop_lag() -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cveval_gateway.adapters.tables import cache_owners, embeddings, forgotten_owners
 from cveval_gateway.cache.embeddings import Embedded
+from cveval_gateway.cache.memory import owner_digest
 
 
 class EmbeddingStore:
@@ -86,7 +87,8 @@ class EmbeddingStore:
                     delete(cache_owners).where(tuple_(cache_owners.c.model, cache_owners.c.text_sha256).in_(pairs))
                 )
             # Other replicas hold memory copies too: they read this log and drop theirs (ForgetFeed).
-            await connection.execute(insert(forgotten_owners).values([{"owner": o} for o in owners]))
+            digests = [{"owner_digest": owner_digest(o)} for o in owners]
+            await connection.execute(insert(forgotten_owners).values(digests))
         return pairs
 
     async def last_forgotten(self) -> int:
@@ -96,9 +98,9 @@ class EmbeddingStore:
             return int((await connection.execute(newest)).scalar_one())
 
     async def forgotten_after(self, after: int, limit: int) -> list[tuple[int, str]]:
-        """Forgotten owners with an id above `after`, oldest first, at most `limit`."""
+        """Forgotten owners' digests with an id above `after`, oldest first, at most `limit`."""
         statement = (
-            select(forgotten_owners.c.id, forgotten_owners.c.owner)
+            select(forgotten_owners.c.id, forgotten_owners.c.owner_digest)
             .where(forgotten_owners.c.id > after)
             .order_by(forgotten_owners.c.id)
             .limit(limit)

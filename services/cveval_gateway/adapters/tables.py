@@ -35,12 +35,12 @@ cache_owners = Table(
     Column("text_sha256", LargeBinary, primary_key=True),
 )
 
-# Owners forgotten through any replica, in order (migration 0003): every replica reads the new rows and drops its own
-# in-memory copies, since a Forget call reaches one replica only. Rows are pruned once every replica has read them.
+# Owners forgotten through any replica, in order, by sha256 (migration 0003): every replica reads the new rows and
+# drops its own in-memory copies, since a Forget call reaches one replica only. Rows are pruned after an hour.
 forgotten_owners = Table(
     "forgotten_owners",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("owner", String(200), nullable=False),
+    Column("owner_digest", String(64), nullable=False),
     Column("forgotten_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -18,7 +19,7 @@ from cveval_gateway.observability import CACHE_ERRORS
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-KEEP_S = 24 * 3600.0  # a replica unable to read the log for a day has long lost its completions (TTL 1 h) anyway
+KEEP_S = 3600.0  # how long log rows are kept; a replica that could not read the log for half of it clears its memory
 PRUNE_EVERY = 500  # polls between two prunes of old rows
 
 
@@ -31,17 +32,26 @@ class ForgottenOwners(Protocol):
 
 
 async def follow_forgotten(
-    source: ForgottenOwners, drop: Callable[[Sequence[str]], int], interval_s: float, *, keep_s: float = KEEP_S
+    source: ForgottenOwners,
+    drop: Callable[[Sequence[str]], int],
+    clear: Callable[[], None],
+    interval_s: float,
+    *,
+    keep_s: float = KEEP_S,
 ) -> None:
-    """Poll the log for ever (cancel to stop); `drop` removes the owners' memory copies and says how many went."""
+    """Poll the log for ever (cancel to stop). `drop` removes the memory copies of owners named by digest and says
+    how many went; `clear` empties the memory caches when the log could not be read for half of `keep_s`, since
+    rows this replica never read may be pruned by then."""
     last: int | None = None
     polls = 0
+    read_at = time.monotonic()
     while True:
         try:
             if last is None:
                 last = await source.last_forgotten()  # what came before this replica started is not in its memory
             else:
                 last = await _read_and_drop(source, drop, last)
+            read_at = time.monotonic()
             polls += 1
             if polls % PRUNE_EVERY == 0:
                 await source.prune_forgotten(keep_s)
@@ -50,6 +60,10 @@ async def follow_forgotten(
         except Exception as exc:
             CACHE_ERRORS.labels("embedding_db", "forget_feed").inc()
             log.warning("forget feed: reading forgotten owners failed: %s", type(exc).__name__)
+            if time.monotonic() - read_at > keep_s / 2:
+                clear()
+                last, read_at = None, time.monotonic()
+                log.warning("forget feed: the log was out of reach too long; memory caches cleared")
         await asyncio.sleep(interval_s)
 
 
@@ -58,7 +72,7 @@ async def _read_and_drop(source: ForgottenOwners, drop: Callable[[Sequence[str]]
         rows = await source.forgotten_after(last, BATCH)
         if not rows:
             return last
-        dropped = drop(sorted({owner for _, owner in rows}))
+        dropped = drop(sorted({digest for _, digest in rows}))
         last = rows[-1][0]
         log.info("forget feed: dropped %d memory entries of %d forgotten owners", dropped, len(rows))
         if len(rows) < BATCH:

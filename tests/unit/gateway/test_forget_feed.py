@@ -14,6 +14,9 @@ class Log:
         self.failures = 0
 
     async def last_forgotten(self) -> int:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("database away")
         return self.rows[-1][0] if self.rows else 0
 
     async def forgotten_after(self, after: int, limit: int) -> list[tuple[int, str]]:
@@ -34,7 +37,8 @@ async def test_later_owners_are_dropped_once_and_errors_do_not_stop_the_feed() -
         seen.set()
         return len(owners)
 
-    feed = asyncio.create_task(follow_forgotten(log, drop, 0.001))
+    cleared: list[bool] = []
+    feed = asyncio.create_task(follow_forgotten(log, drop, lambda: cleared.append(True), 0.001))
     try:
         await asyncio.sleep(0.02)
         log.failures = 2
@@ -44,4 +48,14 @@ async def test_later_owners_are_dropped_once_and_errors_do_not_stop_the_feed() -
     finally:
         feed.cancel()
     assert dropped == [["t/new", "t/other"]]
-    assert log.failures == 0
+    assert log.failures == 0 and not cleared  # two failed reads are far from the stale bound
+
+
+async def test_a_replica_that_cannot_read_the_log_for_long_clears_its_memory() -> None:
+    log, cleared = Log(), asyncio.Event()
+    log.failures = 1_000_000
+    feed = asyncio.create_task(follow_forgotten(log, lambda owners: 0, cleared.set, 0.001, keep_s=0.05))
+    try:
+        await asyncio.wait_for(cleared.wait(), 10.0)
+    finally:
+        feed.cancel()

@@ -19,7 +19,7 @@ def upgrade() -> None:
     op.create_table(
         "forgotten_owners",
         sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
-        sa.Column("owner", sa.String(200), nullable=False),
+        sa.Column("owner_digest", sa.String(64), nullable=False),
         sa.Column("forgotten_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         schema=SCHEMA,
     )
