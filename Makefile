@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed-stamp
 GEN_STAMP := gen/.stamp
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: run test setup gen lint typecheck proto-lint promtool unit integration e2e bench bench-quick bench-rest bench-auth bench-api bench-artillery bench-cli quality faults clean
+.PHONY: run test setup gen lint typecheck proto-lint promtool browser bench-web unit integration e2e bench bench-quick bench-rest bench-auth bench-api bench-artillery bench-cli quality faults clean
 
 run: setup gen
 	$(PY) -m cveval_devstack
 
-test: setup gen proto-lint lint typecheck promtool
+test: setup gen proto-lint lint typecheck promtool browser
 	$(PY) -m pytest
 
 setup: $(STAMP)
@@ -40,6 +40,14 @@ promtool:
 	@command -v promtool >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus \
 		>/dev/null; } || echo "promtool not installed: the Prometheus rule tests will skip"
+
+# The web app's browser tests (tests/browser) drive Debian's headless Chromium with chromium-driver: installed here
+# when missing and apt-get is usable as root; otherwise those tests skip saying why.
+browser:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { [ "$$(id -u)" = 0 ] && \
+		command -v apt-get >/dev/null 2>&1 && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends chromium chromium-driver >/dev/null; } || \
+		echo "chromium / chromium-driver not installed: the browser tests will skip"
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -85,6 +93,10 @@ bench-artillery: setup gen
 # `cveval screen` on 40 corpus-sized CVs against one vacancy, on a fresh stack (needs ../shared/corpus).
 bench-cli: setup gen
 	$(PY) -m bench.cli_screen_bench
+
+# The web app's page weight (cold and warm cache) and time to first render in headless Chromium, on a fresh stack.
+bench-web: setup gen browser
+	$(PY) -m bench.web_bench
 
 # The scoring quality report: corpus ranking, format invariance, repeatability, project levels, injection.
 quality: setup

@@ -20,6 +20,7 @@ def _banner(stack: Stack) -> str:
     grpc = "  ".join(f"{name} 127.0.0.1:{stack.ports[name]}" for name in SERVICES)
     return (
         f"cveval: up in {stack.timings['start_s']}s\n"
+        f"  Web app    {stack.web_url}   (sign in with the admin key below)\n"
         f"  REST API   {stack.rest_url}   (POST /v1/upload, POST /v1/evaluate, GET /v1/result/{{id}}, GET /v1/jobs)\n"
         f"  gRPC       {grpc}\n"
         f"  metrics    {metrics}\n"

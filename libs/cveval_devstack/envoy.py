@@ -35,7 +35,8 @@ def render_config(
     """The deployable config with listener, admin and cluster addresses moved to loopback; Envoy traces to
     `otlp_endpoint` when one is given (OTLP/gRPC, or OTLP/HTTP when `otlp_protocol` is http/protobuf), and not at
     all otherwise. `upstreams` names a port for every
-    cluster of a service (upload, job, result, auth_grpc) and for auth, the auth service's ext_authz check."""
+    cluster of a service (upload, job, result, auth_grpc) and for auth, the auth service's ext_authz check; `web`,
+    the web app's static files, is optional (without it the edge serves the API alone)."""
     config: dict[str, Any] = yaml.safe_load(ENVOY_CONFIG.read_text())
     config["admin"]["address"]["socket_address"] = {"address": host, "port_value": admin_port}
     edge.apply(config, oidc)
@@ -53,8 +54,12 @@ def render_config(
         manager.pop("tracing", None)  # no collector to send Envoy's spans to: services still join the caller's trace
     elif over_http and otlp_endpoint:
         _trace_over_http(manager["tracing"]["provider"]["typed_config"], otlp_endpoint)
+    if "web" not in upstreams:
+        _without_web(manager)
     clusters = []
     for cluster in config["static_resources"]["clusters"]:
+        if cluster["name"] == "web" and "web" not in upstreams:
+            continue
         if cluster["name"] == "otel_collector":
             if collector is None:
                 continue
@@ -69,6 +74,12 @@ def render_config(
         clusters.append(cluster)
     config["static_resources"]["clusters"] = clusters
     return config
+
+
+def _without_web(manager: dict[str, Any]) -> None:
+    """An edge for the API alone (benchmarks, outage drills): no web app route, no web cluster."""
+    for host in manager["route_config"]["virtual_hosts"]:
+        host["routes"] = [r for r in host["routes"] if r.get("route", {}).get("cluster") != "web"]
 
 
 def _trace_over_http(tracer: dict[str, Any], otlp_endpoint: str) -> None:

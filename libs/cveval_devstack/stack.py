@@ -31,7 +31,7 @@ from cveval_devstack.envoy import EmbeddedEnvoy
 from cveval_devstack.nats_server import EmbeddedNats
 from cveval_devstack.passwords import generated_password
 from cveval_devstack.postgres import EmbeddedPostgres
-from cveval_devstack.procs import StartCancelled, free_port, spawn_logged, stop_all, wait_until
+from cveval_devstack.procs import StartCancelled, free_port, http_ok, spawn_logged, stop_all, wait_until
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,11 @@ class Stack:
         return f"http://127.0.0.1:{self.http_port}"
 
     @property
+    def web_url(self) -> str:
+        """The web app, served through Envoy like the API (services/cveval_web)."""
+        return f"{self.rest_url}/"
+
+    @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
@@ -110,7 +115,7 @@ class Stack:
             self._migrate()
             self._start_services()
             upstreams = {n: self.ports[n] for n in EDGE_UPSTREAMS}
-            upstreams.update(auth_grpc=self.ports["auth"], auth=self.ports["auth_check"])
+            upstreams.update(auth_grpc=self.ports["auth"], auth=self.ports["auth_check"], web=self.ports["web"])
             otlp = self.env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or self.env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
             oidc = OidcOptions.from_env(self.env)
             protocol = self.env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or self.env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
@@ -149,6 +154,7 @@ class Stack:
             nats_url = self.nats.url
         self.ports = {name: free_port() for name in SERVICES}
         self.ports["auth_check"] = free_port()
+        self.ports["web"] = free_port()
         self.credentials = Credentials.load_or_create(self.data_dir, inherited)
         (self.data_dir / "run").mkdir(parents=True, exist_ok=True)
         self.env = {
@@ -227,6 +233,14 @@ class Stack:
             }
             self.specs[name] = ProcessSpec(("-m", "cveval_job.worker"), env)
             wait_until(beat.exists, 60, name, self.spawn(name), self.cancelled)
+        self._start_web()
+
+    def _start_web(self) -> None:
+        """The web app's static files (no database, no gRPC): ready when it answers its health path."""
+        port = self.ports["web"]
+        env = {**self.env, "CVEVAL_WEB_HOST": "127.0.0.1", "CVEVAL_WEB_PORT": str(port)}
+        self.specs["web"] = ProcessSpec(("-m", "cveval_web"), env)
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/healthz"), 30, "web", self.spawn("web"), self.cancelled)
 
     def discard(self) -> None:
         """Stop a throw-away stack and delete what it made: its data folder and, as root, PostgreSQL's area under

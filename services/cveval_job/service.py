@@ -52,8 +52,8 @@ class JobApplication:
     ) -> Job:
         """`batch_id` only labels the new job: a replay of a key returns the job as first created."""
         cmd = EvaluateCommand(**{k: v.strip() for k, v in asdict(cmd).items()})
-        if not cmd.cv_id or not cmd.project_id:
-            raise errors.InvalidArgument("cv_id and project_id are required")
+        if not cmd.cv_id:
+            raise errors.InvalidArgument("cv_id is required")
         try:
             key = normalize_key(idempotency_key)
         except InvalidIdempotencyKey as exc:
@@ -163,13 +163,14 @@ class JobApplication:
             log.warning("could not mark job %s published", job_id, exc_info=True)
 
     async def check_documents(self, caller: Identity, cmd: EvaluateCommand) -> None:
-        """Both documents must be ones the caller may read: its tenant's, and a submitter's own."""
+        """The documents must be ones the caller may read: its tenant's, and a submitter's own. The project report is
+        optional (without one the worker evaluates the CV alone)."""
         owner = owner_filter(caller)
-        cv_kind, project_kind = await asyncio.gather(
-            self.documents.kind_of(caller.tenant, cmd.cv_id, owner),
-            self.documents.kind_of(caller.tenant, cmd.project_id, owner),
+        fields = [("cv_id", "cv"), *([("project_id", "project")] if cmd.project_id else [])]
+        kinds = await asyncio.gather(
+            *(self.documents.kind_of(caller.tenant, getattr(cmd, f), owner) for f, _ in fields)
         )
-        for field, kind, expected in (("cv_id", cv_kind, "cv"), ("project_id", project_kind, "project")):
+        for (field, expected), kind in zip(fields, kinds, strict=True):
             value = getattr(cmd, field)
             if kind is None:
                 raise errors.NotFound(f"{field} {value!r}: no such document", code="DOCUMENT_NOT_FOUND")

@@ -19,11 +19,14 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_EXPORT_ROWS = 10_000
 CSV_COLUMNS = ("rank", "display_name", "overall_score", "cv_match_rate", "project_score", "cv_filename",
-               "project_filename", "job_id", "cv_id", "batch_id", "completed_at")
+               "project_filename", "job_id", "cv_id", "batch_id", "completed_at", "cv_only")
 
 
-def overall_score(cv_match_rate: float, project_score: float) -> float:
-    """0..1: the mean of the CV match rate and the project score mapped from 1..5 onto 0..1."""
+def overall_score(cv_match_rate: float, project_score: float, *, cv_only: bool = False) -> float:
+    """0..1: the mean of the CV match rate and the project score mapped from 1..5 onto 0..1; for a candidate
+    without a project report (cv_only), the CV match rate alone: no project score is assumed, low or high."""
+    if cv_only:
+        return round(cv_match_rate, 6)
     return round((cv_match_rate + (project_score - 1.0) / 4.0) / 2.0, 6)
 
 
@@ -87,6 +90,7 @@ class RankedRow:
     project_score: float
     overall_score: float
     completed_at: datetime
+    cv_only: bool = False  # no project report: overall_score is the CV match rate
 
     def as_record(self) -> dict[str, object]:
         return {
@@ -101,6 +105,7 @@ class RankedRow:
             "cv_id": self.cv_id,
             "batch_id": self.batch_id,
             "completed_at": self.completed_at.isoformat(),
+            "cv_only": self.cv_only,
         }
 
 

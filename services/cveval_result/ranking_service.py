@@ -109,7 +109,8 @@ class RankingApplication:
 
 
 def _ranked(rank: int, row: RankingRow) -> RankedRow:
-    candidate = result_pb2.EvaluationResult.FromString(row.payload).candidate
+    result = result_pb2.EvaluationResult.FromString(row.payload)
+    candidate = result.candidate
     return RankedRow(
         rank=rank,
         job_id=row.job_id,
@@ -122,4 +123,5 @@ def _ranked(rank: int, row: RankingRow) -> RankedRow:
         project_score=row.project_score,
         overall_score=row.overall_score,
         completed_at=row.created_at,
+        cv_only=result.cv_only,
     )

@@ -51,14 +51,19 @@ class CacheLimits:
 def validate_result(result: result_pb2.EvaluationResult) -> None:
     if not (math.isfinite(result.cv_match_rate) and 0.0 <= result.cv_match_rate <= 1.0):
         raise errors.InvalidArgument("cv_match_rate must be within 0..1")
-    if not (math.isfinite(result.project_score) and 1.0 <= result.project_score <= 5.0):
+    if result.cv_only:
+        # The CV alone was evaluated: nothing about a project may be claimed.
+        if result.project_score != 0.0 or result.project_feedback or any(p.stage != "cv" for p in result.breakdown):
+            raise errors.InvalidArgument("a CV-only result has no project score, feedback or parameters")
+    elif not (math.isfinite(result.project_score) and 1.0 <= result.project_score <= 5.0):
         raise errors.InvalidArgument("project_score must be within 1..5")
     if not result.breakdown:
         raise errors.InvalidArgument("a result needs its rubric breakdown")
     for item in result.breakdown:
         if not 1 <= item.score <= 5:
             raise errors.InvalidArgument(f"breakdown score of {item.parameter} must be within 1..5")
-    if not (result.cv_feedback.strip() and result.project_feedback.strip() and result.overall_summary.strip()):
+    project_feedback = "-" if result.cv_only else result.project_feedback
+    if not (result.cv_feedback.strip() and project_feedback.strip() and result.overall_summary.strip()):
         raise errors.InvalidArgument("feedback and summary must not be empty")
 
 
@@ -121,7 +126,7 @@ class ResultApplication:
             cv_id=cv_id,
             vacancy_id=vacancy_id or result.provenance.vacancy_id,
             batch_id=batch_id,
-            overall_score=overall_score(result.cv_match_rate, result.project_score),
+            overall_score=overall_score(result.cv_match_rate, result.project_score, cv_only=result.cv_only),
         )
 
     async def delete(self, tenant: str, job_ids: list[str]) -> int:

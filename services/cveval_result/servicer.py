@@ -132,4 +132,5 @@ def _ranked(row: RankedRow) -> result_pb2.RankedCandidate:
         status="completed",
         state=job_state("completed"),
         completed_at=completed,
+        cv_only=row.cv_only,
     )

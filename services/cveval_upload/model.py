@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-KINDS = ("cv", "project")
+# A candidate's documents, and a vacancy's (uploaded to create a vacancy from their text).
+KINDS = ("cv", "project", "job_description", "case_study_brief")
+VACANCY_KINDS = ("job_description", "case_study_brief")
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,19 @@ from cveval_upload.domain.document import PreparedDocument
 from cveval_upload.domain.errors import UploadError
 from cveval_upload.domain.multipart_form import parse_multipart, require_fields
 from cveval_upload.domain.ports import DocumentPreparer
-from cveval_upload.model import KINDS, Erased, StoredDocument
+from cveval_upload.model import KINDS, VACANCY_KINDS, Erased, StoredDocument
 from cveval_upload.ports import CacheForgetter
 
-_FORM_FIELDS = ("cv", "project")
+_FORM_FIELDS = KINDS  # cv, project (optional), and a vacancy's job_description / case_study_brief
+
+
+def present_fields(form: Mapping[str, object]) -> tuple[str, ...]:
+    """The file fields the form carries. A `cv`, or a vacancy document, is required; a project report alone is
+    refused (it belongs to a candidate), naming the missing CV as the form always has."""
+    fields = tuple(f for f in _FORM_FIELDS if f in form)
+    if "cv" not in fields and not any(f in fields for f in VACANCY_KINDS):
+        return ("cv", *fields)  # require_fields then names the missing CV
+    return fields
 
 
 def to_service_error(exc: UploadError, field: str | None = None) -> errors.ServiceError:
@@ -87,21 +96,22 @@ class UploadService:
     async def upload_form(self, caller: Identity, body: bytes, content_type: str) -> Mapping[str, StoredDocument]:
         try:
             form = parse_multipart(body, content_type, max_file_bytes=self.max_file_bytes)
-            require_fields(form, _FORM_FIELDS)
+            fields = present_fields(form)
+            require_fields(form, fields)
         except UploadError as exc:
             raise to_service_error(exc) from exc
-        # Check both files before storing either, so a bad project report does not leave an orphan CV.
+        # Check every file before storing any, so a bad project report does not leave an orphan CV.
         stored: dict[str, StoredDocument] = {}
-        # Both files are read at once (one extraction worker each), so the request's time is one file's budget.
+        # The files are read at once (one extraction worker each), so the request's time is one file's budget.
         outcomes = await asyncio.gather(
-            *(self._prepare(form[field].data, field) for field in _FORM_FIELDS), return_exceptions=True
+            *(self._prepare(form[field].data, field) for field in fields), return_exceptions=True
         )
         prepared: dict[str, PreparedDocument] = {}
-        for field, outcome in zip(_FORM_FIELDS, outcomes, strict=True):
+        for field, outcome in zip(fields, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 raise outcome  # the first field's error wins, as when the files were read one after the other
             prepared[field] = outcome
-        for field in _FORM_FIELDS:
+        for field in fields:
             p = prepared[field]
             document, _ = await self.repository.save(
                 tenant=caller.tenant,

@@ -15,7 +15,12 @@ from cveval_upload.admission import Reservation, ServiceBusy
 from cveval_upload.model import StoredDocument
 from cveval_upload.service import UploadService
 
-_KIND_FROM_PROTO = {upload_pb2.DOCUMENT_KIND_CV: "cv", upload_pb2.DOCUMENT_KIND_PROJECT: "project"}
+_KIND_FROM_PROTO = {
+    upload_pb2.DOCUMENT_KIND_CV: "cv",
+    upload_pb2.DOCUMENT_KIND_PROJECT: "project",
+    upload_pb2.DOCUMENT_KIND_JOB_DESCRIPTION: "job_description",
+    upload_pb2.DOCUMENT_KIND_CASE_STUDY_BRIEF: "case_study_brief",
+}
 _KIND_TO_PROTO = {v: k for k, v in _KIND_FROM_PROTO.items()}
 
 
@@ -48,7 +53,7 @@ class UploadServicer(upload_pb2_grpc.UploadServiceServicer):
                 header, data = await self._receive(request_iterator, reservation)
                 kind = _KIND_FROM_PROTO.get(header.kind)
                 if kind is None:
-                    raise errors.InvalidArgument("header.kind must be DOCUMENT_KIND_CV or DOCUMENT_KIND_PROJECT")
+                    raise errors.InvalidArgument("header.kind must be a DocumentKind other than UNSPECIFIED")
                 document, dedup = await self.service.upload(current_identity(), kind, header.filename, data)
             return upload_pb2.UploadResponse(document=document_to_proto(document), deduplicated=dedup)
         except ServiceBusy as exc:
@@ -90,7 +95,12 @@ class UploadServicer(upload_pb2_grpc.UploadServiceServicer):
             with self.service.budget.reserve(len(request.form.data)):
                 form = request.form
                 stored = await self.service.upload_form(current_identity(), form.data, form.content_type)
-            return upload_pb2.UploadFormResponse(cv_id=stored["cv"].id, project_id=stored["project"].id)
+            ids = {field: document.id for field, document in stored.items()}
+            reply = upload_pb2.UploadFormResponse(cv_id=ids.get("cv", ""), project_id=ids.get("project", ""))
+            if "job_description" in ids or "case_study_brief" in ids:
+                reply.vacancy_documents.job_description_id = ids.get("job_description", "")
+                reply.vacancy_documents.case_study_brief_id = ids.get("case_study_brief", "")
+            return reply
         except ServiceBusy as exc:
             await _abort_busy(context, exc)
             raise  # not reached: abort raises

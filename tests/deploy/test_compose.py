@@ -112,14 +112,14 @@ def test_docker_compose_config_when_available() -> None:
 
 
 def test_services(compose: Doc) -> None:
-    expected = {"postgres", "nats", "migrate", "envoy", "redis", "ratelimit", "otel-collector", *APP_SERVICES}
+    expected = {"postgres", "nats", "migrate", "envoy", "redis", "ratelimit", "otel-collector", "web", *APP_SERVICES}
     assert set(compose["services"]) == expected
     assert set(compose.get("volumes", {})) >= {"postgres-data", "nats-data"}
 
 
 def test_every_app_service_runs_the_one_image(compose: Doc) -> None:
     services = compose["services"]
-    for name in [*APP_SERVICES, "migrate"]:
+    for name in [*APP_SERVICES, "migrate", "web"]:
         assert services[name]["image"] == APP_IMAGE, name
     builders = [name for name, service in services.items() if "build" in service]
     assert builders == ["migrate"], "the image is built once, by the first service to run"

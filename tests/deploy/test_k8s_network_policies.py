@@ -11,7 +11,7 @@ import yaml
 from tests.deploy.test_k8s_manifests import BASE, kustomize_build
 
 Doc = dict[str, Any]
-GRPC, METRICS, PG, NATS = 50051, 9464, 5432, 4222
+GRPC, METRICS, PG, NATS, WEB = 50051, 9464, 5432, 4222, 8090
 AUTH_CHECK, RATELIMIT_GRPC, REDIS = 9002, 8081, 6379
 WORKLOADS = {
     "envoy",
@@ -26,6 +26,7 @@ WORKLOADS = {
     "ratelimit",
     "redis",
     "otel-collector",
+    "web",
 }
 # Prometheus (any namespace) scrapes the processes' :9464, Envoy's health listener (/stats/prometheus) and the
 # collector's Prometheus exporter.
@@ -41,6 +42,7 @@ EXPECTED = {
     *{("envoy", name, GRPC) for name in ("upload", "job", "result", "auth")},
     ("envoy", "auth", AUTH_CHECK),  # ext_authz over HTTP
     ("envoy", "ratelimit", RATELIMIT_GRPC),  # the global rate limit service
+    ("envoy", "web", WEB),  # the web app's static files (deploy/k8s/web.yaml)
     ("ratelimit", "redis", REDIS),
     ("worker", "upload", GRPC),
     ("worker", "ai-gateway", GRPC),
@@ -94,9 +96,10 @@ def test_both_ends_allow_exactly_the_architectures_paths(policies: list[Doc]) ->
 
 
 def test_every_workload_has_its_policy_for_both_directions(policies: list[Doc]) -> None:
-    own = {_name(p["spec"]["podSelector"]): p for p in policies}
+    # Policies are additive: a workload may be selected by more than one (envoy also by envoy-to-web, web.yaml).
     for name in WORKLOADS:
-        assert set(own[name]["spec"]["policyTypes"]) == {"Ingress", "Egress"}, name
+        own = [p for p in policies if _name(p["spec"]["podSelector"]) == name]
+        assert any(set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"} for p in own), name
 
 
 def test_only_envoy_is_reachable_from_outside_and_prometheus_scrapes_metrics(policies: list[Doc]) -> None:

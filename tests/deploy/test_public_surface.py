@@ -5,6 +5,7 @@ rate classes as the auth service."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,16 @@ from cveval_auth.domain.rates import EVALUATIONS_PER_HOUR_CLASSES, REQUESTS_PER_
 from cveval_devstack.edge import RATELIMIT_CONFIG, OidcOptions, local_rate_limit
 from cveval_devstack.envoy import ENVOY_CONFIG, render_config, validate
 from cveval_kit.identity import IDENTITY_METADATA_KEY
+from cveval_web import assets as web_assets
 from tests.support import edge
-from tests.support.edge import public_paths
+from tests.support.edge import proto_methods, public_paths
+
+INFRASTRUCTURE_PATHS = {
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+}
 
 CONFIG: dict[str, Any] = yaml.safe_load(ENVOY_CONFIG.read_text())
 
@@ -39,11 +48,39 @@ def test_routes_are_exactly_the_public_methods() -> None:
     assert set(exact) == public_paths()
 
 
+def web_routes(config: dict[str, Any] = CONFIG) -> list[dict[str, Any]]:
+    return [r for r in routes(config) if r.get("route", {}).get("cluster") == "web"]
+
+
 def test_everything_else_is_a_json_404_without_auth() -> None:
     last = routes()[-1]
     assert last["match"] == {"prefix": "/"} and last["direct_response"]["status"] == 404
     assert last["typed_per_filter_config"]["envoy.filters.http.ext_authz"]["disabled"] is True
     assert all("prefix" not in r["match"] for r in routes()[:-1]), "no prefix route may open a whole service"
+
+
+def test_the_web_app_route_serves_static_paths_only_and_never_a_grpc_path() -> None:
+    """The one route without a credential check: GET/HEAD of `/` and `/assets/…` files, which no gRPC method path
+    (/package.Service/Method), public or internal, can match."""
+    (web,) = web_routes()
+    assert set(web["match"]) == {"safe_regex", "headers"}
+    pattern = re.compile(web["match"]["safe_regex"]["regex"])
+    (method,) = web["match"]["headers"]
+    assert method["name"] == ":method" and method["string_match"]["safe_regex"]["regex"] == "GET|HEAD"
+    per_filter = web["typed_per_filter_config"]
+    assert per_filter["envoy.filters.http.ext_authz"]["disabled"] is True
+    every_grpc_path = {m.path for m in proto_methods()} | public_paths() | INFRASTRUCTURE_PATHS
+    assert not [p for p in every_grpc_path if pattern.fullmatch(p)]
+    for path in ("/", "/assets/app.css", "/assets/js/app.js", "/assets/js/pages/ranking.js"):
+        assert pattern.fullmatch(path), path
+    for path in ("/v1/vacancies", "/assets/", "/assets/../x.js", "/assets/js/a/b.js", "/assets/App.js", "/index.html"):
+        assert not pattern.fullmatch(path), path
+
+
+def test_every_served_file_is_reachable_through_the_web_route() -> None:
+    (web,) = web_routes()
+    pattern = re.compile(web["match"]["safe_regex"]["regex"])
+    assert {p for p in web_assets.load() if not pattern.fullmatch(p)} == set()
 
 
 def test_auth_policy_names_the_same_methods() -> None:
@@ -95,7 +132,7 @@ def test_rate_classes_match_the_auth_service() -> None:
 
 def test_rendered_config_with_a_local_jwks_validates(tmp_path: Path) -> None:
     jwks = json.dumps(edge.jwks())
-    upstreams = {"upload": 1, "job": 2, "result": 3, "auth_grpc": 4, "auth": 5}
+    upstreams = {"upload": 1, "job": 2, "result": 3, "auth_grpc": 4, "auth": 5, "web": 6}
     config = render_config(
         upstreams, http_port=18080, admin_port=19901, health_port=18081, oidc=OidcOptions("https://i/", ("a",), jwks)
     )

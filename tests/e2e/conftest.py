@@ -1,51 +1,8 @@
+"""Settings of the whole-stack tests (tests/e2e, tests/browser); their `stack` and `http` fixtures are in
+tests/conftest.py, so both folders share one running stack."""
+
 from __future__ import annotations
 
-from collections.abc import Iterator
+from tests.support.stack_settings import E2E_KEY_CACHE_TTL_S, E2E_MAX_UPLOAD_BYTES
 
-import httpx
-import pytest
-
-from cveval_devstack.procs import free_port
-from cveval_devstack.stack import Stack
-from tests.support.edge import GENEROUS_QUOTAS, admin_headers, oidc_env
-from tests.support.infra import Infra, unique_names
-
-# Small enough to test 413 quickly, large enough for any real CV.
-E2E_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-E2E_KEY_CACHE_TTL_S = 1.0
-
-
-
-
-@pytest.fixture(scope="session")
-def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    env = {f"CVEVAL_{k.upper()}": v for k, v in unique_names().items()}
-    env.update(
-        {
-            "CVEVAL_DATABASE_URL": infra.create_database("cveval_e2e"),
-            "CVEVAL_NATS_URL": infra.nats_url,
-            "CVEVAL_MAX_UPLOAD_BYTES": str(E2E_MAX_UPLOAD_BYTES),
-            "CVEVAL_LLM_BASE_URL": "",
-            **GENEROUS_QUOTAS,
-            # A short key cache keeps the revocation test quick.
-            "CVEVAL_AUTH_CACHE_TTL_S": str(E2E_KEY_CACHE_TTL_S),
-            **oidc_env(tmp_path_factory.mktemp("oidc")),
-            # Small extraction budgets keep the hostile corpus fast (tests/e2e/test_hostile_inputs.py); a byte
-            # budget of two full forms makes concurrent uploads meet it.
-            "CVEVAL_UPLOAD_EXTRACT_CPU_S": "3",
-            "CVEVAL_UPLOAD_EXTRACT_TIMEOUT_S": "8",
-            "CVEVAL_UPLOAD_INFLIGHT_BYTES": str(4 * E2E_MAX_UPLOAD_BYTES),
-        }
-    )
-    running = Stack(data_dir=tmp_path_factory.mktemp("stack"), http_port=free_port(), workers=2, extra_env=env)
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="session")
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.rest_url, timeout=30, headers=admin_headers(stack)) as client:
-        yield client
+__all__ = ["E2E_KEY_CACHE_TTL_S", "E2E_MAX_UPLOAD_BYTES"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cveval_devstack.stack import Stack
-from tests.fixtures.documents import SAMPLE_CV, SAMPLE_PROJECT_REPORT, make_pdf
+from tests.fixtures.documents import SAMPLE_CV, SAMPLE_PROJECT_REPORT, make_docx, make_pdf
 
 pytestmark = pytest.mark.e2e
 
@@ -68,3 +68,20 @@ def test_a_wrong_key_is_one_line_and_exit_3(stack: Stack, tmp_path: Path) -> Non
     assert refused.stderr.strip().count("\n") == 0 and "API key was refused" in refused.stderr
     missing = run(stack, "vacancy", "show", "vac-nope", home=tmp_path)
     assert missing.returncode == 4, missing.stderr
+
+
+def test_a_vacancy_from_documents_and_cvs_without_reports(stack: Stack, tmp_path: Path) -> None:
+    """`vacancy create` with a DOCX and a PDF; `screen` with no --reports evaluates the CVs alone."""
+    (tmp_path / "jd.docx").write_bytes(make_docx("Data engineer: Python, SQL, Airflow, Kafka and PostgreSQL."))
+    (tmp_path / "brief.pdf").write_bytes(make_pdf("Build a streaming pipeline with Kafka and PostgreSQL."))
+    made = run(stack, "vacancy", "create", "--title", f"Docs {uuid.uuid4().hex[:6]}", "--job-description",
+               str(tmp_path / "jd.docx"), "--brief", str(tmp_path / "brief.pdf"), "--json", home=tmp_path)
+    assert made.returncode == 0, made.stderr
+    vacancy = json.loads(made.stdout)
+    assert "Airflow, Kafka" in vacancy["job_description"]
+    cv = tmp_path / "kim.pdf"
+    cv.write_bytes(make_pdf("Kim Lund\n" + SAMPLE_CV.split("\n", 1)[1] + f"\n{uuid.uuid4()}"))
+    screened = run(stack, "screen", "--vacancy", vacancy["id"], str(cv), "--json", home=tmp_path)
+    assert screened.returncode == 0, screened.stderr
+    (only,) = json.loads(screened.stdout)["ranking"]
+    assert only["cv_only"] is True and only["overall_score"] == only["cv_match_rate"]

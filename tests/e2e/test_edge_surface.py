@@ -77,3 +77,27 @@ def test_every_rest_binding_needs_a_credential(stack: Stack, method: ProtoMethod
     response = httpx.request(method.http_verb.upper(), f"{stack.rest_url}{path}", timeout=10)
     assert response.status_code == 401, (method.http_verb, path, response.text)
     assert response.json()["code"] == 16
+
+
+def test_the_web_app_is_served_without_a_credential(stack: Stack) -> None:
+    page = httpx.get(stack.web_url, timeout=10)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    module = httpx.get(f"{stack.rest_url}/assets/js/app.js", timeout=10)
+    assert module.status_code == 200 and module.headers["content-type"].startswith("text/javascript")
+    cached = httpx.get(f"{stack.rest_url}/assets/js/app.js", headers={"if-none-match": module.headers["etag"]})
+    assert cached.status_code == 304
+
+
+@pytest.mark.parametrize("verb", ["GET", "HEAD", "POST"])
+def test_no_static_path_reaches_a_grpc_method(stack: Stack, verb: str) -> None:
+    """Without a credential, no method path (public, internal or infrastructure) is served by the web route: each is
+    the JSON 404 (or, for a public method, 401 at the credential check), never a page or a method's answer."""
+    for method in [*METHODS, *INFRASTRUCTURE]:
+        reply = httpx.request(verb, f"{stack.rest_url}{method.path}", timeout=10)
+        assert reply.status_code in {401, 404}, (verb, method.path, reply.status_code)
+        assert "text/html" not in reply.headers.get("content-type", ""), method.path
+    for path in ("/assets/", "/assets/../README.md", "/index.html", "/healthz", "/assets/js/missing.js"):
+        reply = httpx.request(verb, f"{stack.rest_url}{path}", timeout=10)
+        assert reply.status_code == 404, (verb, path, reply.status_code)

@@ -129,8 +129,10 @@ def test_empty_text_is_400(http: httpx.Client) -> None:
 
 
 def test_missing_field_is_400(http: httpx.Client) -> None:
-    response = http.post("/v1/upload", files={"cv": ("cv.pdf", make_pdf(SAMPLE_CV), "application/pdf")})
-    assert_error(response, 400, "project")
+    """A project report alone belongs to no candidate: the CV is required (a CV alone is fine: CV-only screening)."""
+    report = ("r.txt", make_txt(SAMPLE_PROJECT_REPORT), "text/plain")
+    response = http.post("/v1/upload", files={"project": report})
+    assert_error(response, 400, "cv")
 
 
 def test_unknown_ids_are_404(http: httpx.Client) -> None:

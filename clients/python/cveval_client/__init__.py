@@ -15,7 +15,17 @@ from cveval_client.errors import (
     RateLimited,
     Unavailable,
 )
-from cveval_client.models import Batch, Candidate, CreatedBatch, Job, Progress, RankedCandidate, Result, Vacancy
+from cveval_client.models import (
+    Batch,
+    Candidate,
+    CreatedBatch,
+    Job,
+    Progress,
+    RankedCandidate,
+    Result,
+    Vacancy,
+    VacancyDocuments,
+)
 from cveval_client.retry import RetryPolicy
 
 __all__ = [
@@ -39,4 +49,5 @@ __all__ = [
     "RetryPolicy",
     "Unavailable",
     "Vacancy",
+    "VacancyDocuments",
 ]

@@ -16,6 +16,7 @@ from cveval_client.models import (
     Result,
     Uploaded,
     Vacancy,
+    VacancyDocuments,
 )
 
 T = TypeVar("T")
@@ -43,14 +44,27 @@ def _params(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in ("", None, 0)}
 
 
-def upload(cv: FileArg, project: FileArg) -> Call[Uploaded]:
+def upload(cv: FileArg, project: FileArg | None = None) -> Call[Uploaded]:
+    """A CV and, optionally, its project report (without one the CV alone is evaluated)."""
     # The server deduplicates identical bytes per tenant, so repeating an upload stores nothing twice.
-    return Call("POST", "/v1/upload", lambda d: Uploaded(d["cv_id"], d["project_id"]),
-                files={"cv": cv, "project": project}, idempotency_key=new_key())
+    files = {"cv": cv, **({"project": project} if project is not None else {})}
+    return Call("POST", "/v1/upload", lambda d: Uploaded(d["cv_id"], d.get("project_id", "")),
+                files=files, idempotency_key=new_key())
 
 
-def create_vacancy(title: str, job_description: str, study_case_brief: str) -> Call[Vacancy]:
+def upload_vacancy_documents(job_description: FileArg | None,
+                             study_case_brief: FileArg | None) -> Call[VacancyDocuments]:
+    """A vacancy's texts as PDF, DOCX or text files; CreateVacancy then takes their extracted text by id."""
+    files = {k: v for k, v in (("job_description", job_description), ("case_study_brief", study_case_brief)) if v}
+    return Call("POST", "/v1/upload", lambda d: VacancyDocuments.from_json(d.get("vacancy_documents") or {}),
+                files=files, idempotency_key=new_key())
+
+
+def create_vacancy(title: str, job_description: str = "", study_case_brief: str = "", *,
+                   documents: VacancyDocuments | None = None) -> Call[Vacancy]:
     body = {"title": title, "job_description": job_description, "study_case_brief": study_case_brief}
+    if documents is not None:
+        body.update({k: v for k, v in documents.request_fields().items() if v})
     # Creating the same content again returns the stored vacancy: safe to retry.
     return Call("POST", "/v1/vacancies", lambda d: Vacancy.from_json(d["vacancy"]), json=body,
                 idempotency_key=new_key())

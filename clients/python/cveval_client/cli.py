@@ -62,12 +62,18 @@ def cmd_config_set(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_vacancy_create(args: argparse.Namespace, out: Output) -> int:
-    description = files.text_of(Path(args.job_description))
     if not args.brief:
         raise files.UnsupportedFile("the API needs the case-study brief the project reports answer: --brief FILE")
-    brief = files.text_of(Path(args.brief))
+    # Text files are sent as text; a PDF or DOCX is uploaded and the vacancy takes its extracted text.
+    paths = {"job_description": Path(args.job_description), "brief": Path(args.brief)}
+    texts = {k: files.text_of(p) for k, p in paths.items() if files.is_text(p)}
+    uploads = {k: files.document(p) for k, p in paths.items() if not files.is_text(p)}
     with _client(args) as client:
-        vacancy = client.create_vacancy(args.title, description, brief)
+        documents = None
+        if uploads:
+            documents = client.upload_vacancy_documents(uploads.get("job_description"), uploads.get("brief"))
+        vacancy = client.create_vacancy(args.title, texts.get("job_description", ""), texts.get("brief", ""),
+                                        documents=documents)
     if out.as_json:
         out.data(vacancy.raw)
     else:
@@ -99,7 +105,8 @@ def cmd_vacancy_show(args: argparse.Namespace, out: Output) -> int:
 def cmd_screen(args: argparse.Namespace, out: Output) -> int:
     cvs = [Path(p) for p in args.cvs]
     documents = [files.document(p) for p in cvs]  # every file checked before anything is sent
-    reports = [files.document(p) for p in files.reports_for(cvs, Path(args.reports) if args.reports else None)]
+    reports = [files.document(p) if p else None
+               for p in files.reports_for(cvs, Path(args.reports) if args.reports else None)]
     with _client(args) as client:
         client.get_vacancy(args.vacancy)  # fail fast: wrong key, unknown vacancy, unreachable server
         candidates = _upload_all(client, documents, reports, out)
@@ -125,11 +132,11 @@ def cmd_screen(args: argparse.Namespace, out: Output) -> int:
     return SOME_FAILED if failures else OK
 
 
-def _upload_all(client: Client, documents: Sequence[files.FileArg], reports: Sequence[files.FileArg],
+def _upload_all(client: Client, documents: Sequence[files.FileArg], reports: Sequence[files.FileArg | None],
                 out: Output) -> list[Candidate]:
     done = 0
 
-    def one(pair: tuple[files.FileArg, files.FileArg]) -> Candidate:
+    def one(pair: tuple[files.FileArg, files.FileArg | None]) -> Candidate:
         nonlocal done
         uploaded = client.upload(*pair)
         done += 1
@@ -149,8 +156,9 @@ def _show_progress(out: Output, batch: Batch) -> None:
 def _print_ranking(out: Output, ranking: Sequence[RankedCandidate]) -> None:
     out.line(f"{'#':>3}  {'candidate':<28} {'overall':>7} {'cv':>5} {'project':>7}  file")
     for r in ranking:
+        project = "    n/a" if r.cv_only else f"{r.project_score:>7.1f}"  # no report: not evaluated
         out.line(f"{r.rank:>3}  {r.display_name[:28]:<28} {r.overall_score:>7.2f} {r.cv_match_rate:>5.2f} "
-                 f"{r.project_score:>7.1f}  {r.cv_filename}")
+                 f"{project}  {r.cv_filename}")
 
 
 def cmd_result(args: argparse.Namespace, out: Output) -> int:
@@ -164,7 +172,8 @@ def cmd_result(args: argparse.Namespace, out: Output) -> int:
         r = result.result
         who = r.get("candidate") or {}
         out.line(f"{who.get('display_name', '')} ({who.get('cv_filename', '')})")
-        out.line(f"cv_match_rate {r.get('cv_match_rate')}  project_score {r.get('project_score')}")
+        project = "not evaluated (no project report)" if r.get("cv_only") else r.get("project_score")
+        out.line(f"cv_match_rate {r.get('cv_match_rate')}  project_score {project}")
         for item in r.get("breakdown", []):
             out.line(f"  {item.get('stage')}/{item.get('parameter')}: {item.get('score')}")
         out.line(str(r.get("overall_summary", "")))
@@ -206,8 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                                           required=True)
     create = vac.add_parser("create", parents=[common])
     create.add_argument("--title", required=True)
-    create.add_argument("--job-description", required=True, metavar="FILE")
-    create.add_argument("--brief", metavar="FILE", help="the case-study brief the project reports answer")
+    create.add_argument("--job-description", required=True, metavar="FILE", help="PDF, DOCX or text file")
+    create.add_argument("--brief", metavar="FILE",
+                        help="the case-study brief the project reports answer (PDF, DOCX or text)")
     create.set_defaults(run=cmd_vacancy_create)
     listing = vac.add_parser("list", parents=[common])
     listing.add_argument("--title")
@@ -220,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     screen = sub.add_parser("screen", parents=[common], help="upload CVs, evaluate them as one batch, rank them")
     screen.add_argument("--vacancy", required=True)
     screen.add_argument("--reports", metavar="FILE_OR_DIR", help="project reports: one file for all, or a directory "
-                                                                "with a report named like each CV")
+                                                                "with a report named like each CV; without it the "
+                                                                "CVs alone are evaluated")
     screen.add_argument("cvs", nargs="+", metavar="CV")
     screen.set_defaults(run=cmd_screen)
 

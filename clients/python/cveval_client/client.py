@@ -11,7 +11,17 @@ import httpx
 
 from cveval_client import calls
 from cveval_client.errors import ConnectionFailed, CvevalError, error_for
-from cveval_client.models import Batch, Candidate, CreatedBatch, Job, RankedCandidate, Result, Uploaded, Vacancy
+from cveval_client.models import (
+    Batch,
+    Candidate,
+    CreatedBatch,
+    Job,
+    RankedCandidate,
+    Result,
+    Uploaded,
+    Vacancy,
+    VacancyDocuments,
+)
 from cveval_client.retry import RETRYABLE_STATUSES, RetryPolicy, may_retry
 from cveval_client.stream import JsonArrayStream
 
@@ -94,11 +104,16 @@ class Client:
             return _outcome(call, response)
         raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
 
-    def upload(self, cv: calls.FileArg, project: calls.FileArg) -> Uploaded:
+    def upload(self, cv: calls.FileArg, project: calls.FileArg | None = None) -> Uploaded:
         return self.send(calls.upload(cv, project))
 
-    def create_vacancy(self, title: str, job_description: str, study_case_brief: str) -> Vacancy:
-        return self.send(calls.create_vacancy(title, job_description, study_case_brief))
+    def upload_vacancy_documents(self, job_description: calls.FileArg | None,
+                                 study_case_brief: calls.FileArg | None) -> VacancyDocuments:
+        return self.send(calls.upload_vacancy_documents(job_description, study_case_brief))
+
+    def create_vacancy(self, title: str, job_description: str = "", study_case_brief: str = "", *,
+                       documents: VacancyDocuments | None = None) -> Vacancy:
+        return self.send(calls.create_vacancy(title, job_description, study_case_brief, documents=documents))
 
     def get_vacancy(self, vacancy_id: str) -> Vacancy:
         return self.send(calls.get_vacancy(vacancy_id))
@@ -184,11 +199,16 @@ class AsyncClient:
             return _outcome(call, response)
         raise AssertionError("unreachable")
 
-    async def upload(self, cv: calls.FileArg, project: calls.FileArg) -> Uploaded:
+    async def upload(self, cv: calls.FileArg, project: calls.FileArg | None = None) -> Uploaded:
         return await self.send(calls.upload(cv, project))
 
-    async def create_vacancy(self, title: str, job_description: str, study_case_brief: str) -> Vacancy:
-        return await self.send(calls.create_vacancy(title, job_description, study_case_brief))
+    async def upload_vacancy_documents(self, job_description: calls.FileArg | None,
+                                 study_case_brief: calls.FileArg | None) -> VacancyDocuments:
+        return await self.send(calls.upload_vacancy_documents(job_description, study_case_brief))
+
+    async def create_vacancy(self, title: str, job_description: str = "", study_case_brief: str = "", *,
+                       documents: VacancyDocuments | None = None) -> Vacancy:
+        return await self.send(calls.create_vacancy(title, job_description, study_case_brief, documents=documents))
 
     async def get_vacancy(self, vacancy_id: str) -> Vacancy:
         return await self.send(calls.get_vacancy(vacancy_id))

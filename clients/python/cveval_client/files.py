@@ -8,7 +8,7 @@ from pathlib import Path
 DOCUMENT_TYPES = {".pdf": "application/pdf",
                   ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                   ".txt": "text/plain", ".md": "text/plain"}
-# A vacancy's texts are sent as text: the API takes no file for them yet.
+# A vacancy's texts in these are sent as text; a PDF or DOCX is uploaded and the vacancy takes its extracted text.
 TEXT_TYPES = (".txt", ".md", ".text", "")
 
 
@@ -28,31 +28,33 @@ def document(path: Path) -> tuple[str, bytes, str]:
     return path.name, path.read_bytes(), media_type
 
 
+def is_text(path: Path) -> bool:
+    return path.suffix.lower() in TEXT_TYPES
+
+
 def text_of(path: Path) -> str:
     if not path.is_file():
         raise UnsupportedFile(f"{path}: no such file")
-    if path.suffix.lower() not in TEXT_TYPES:
-        raise UnsupportedFile(
-            f"{path}: the API takes a vacancy's texts as text only for now; save it as a .txt file"
-        )
+    if not is_text(path):
+        raise UnsupportedFile(f"{path}: not a text file (.txt or .md)")
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UnsupportedFile(f"{path}: not UTF-8 text") from exc
 
 
-def reports_for(cvs: list[Path], reports: Path | None) -> list[Path]:
-    """The project report of each CV: a single file is everyone's; in a directory the file with the CV's name
-    (any extension), else the directory's only file."""
+def reports_for(cvs: list[Path], reports: Path | None) -> list[Path | None]:
+    """The project report of each CV: none at all without `reports` (the CVs alone are evaluated); a single file is
+    everyone's; in a directory the file with the CV's name (any extension), else the directory's only file."""
     if reports is None:
-        raise UnsupportedFile("each candidate needs a project report for now: pass --reports FILE_OR_DIR")
+        return [None] * len(cvs)
     if reports.is_file():
         return [reports] * len(cvs)
     if not reports.is_dir():
         raise UnsupportedFile(f"{reports}: no such file or directory")
     files = sorted(p for p in reports.iterdir() if p.is_file() and p.suffix.lower() in DOCUMENT_TYPES)
     by_stem = {p.stem.lower(): p for p in files}
-    out = []
+    out: list[Path | None] = []
     for cv in cvs:
         match = by_stem.get(cv.stem.lower()) or (files[0] if len(files) == 1 else None)
         if match is None:

@@ -27,6 +27,22 @@ class Uploaded:
 
 
 @dataclass(frozen=True)
+class VacancyDocuments:
+    """Uploaded vacancy documents (PDF, DOCX or text) whose extracted text a new vacancy takes."""
+
+    job_description_id: str = ""
+    case_study_brief_id: str = ""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> VacancyDocuments:
+        return cls(str(data.get("job_description_id", "")), str(data.get("case_study_brief_id", "")))
+
+    def request_fields(self) -> dict[str, str]:
+        return {"job_description_document_id": self.job_description_id,
+                "study_case_brief_document_id": self.case_study_brief_id}
+
+
+@dataclass(frozen=True)
 class Job:
     id: str
     status: str
@@ -81,7 +97,9 @@ class Candidate:
     idempotency_key: str = ""
 
     def to_json(self) -> dict[str, str]:
-        body = {"cv_id": self.cv_id, "project_id": self.project_id}
+        body = {"cv_id": self.cv_id}
+        if self.project_id:  # none: the CV alone is evaluated
+            body["project_id"] = self.project_id
         if self.idempotency_key:
             body["idempotency_key"] = self.idempotency_key
         return body
@@ -99,6 +117,7 @@ class RankedCandidate:
     project_score: float
     overall_score: float
     batch_id: str = ""
+    cv_only: bool = False  # no project report: project_score is 0, overall_score the CV match rate
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RankedCandidate:
@@ -107,13 +126,13 @@ class RankedCandidate:
                    str(who.get("display_name", "")), str(who.get("cv_filename", "")),
                    str(who.get("project_filename", "")), float(data.get("cv_match_rate", 0.0)),
                    float(data.get("project_score", 0.0)), float(data.get("overall_score", 0.0)),
-                   str(data.get("batch_id", "")))
+                   str(data.get("batch_id", "")), bool(data.get("cv_only", False)))
 
     def to_json(self) -> dict[str, Any]:
         return {"rank": self.rank, "display_name": self.display_name, "overall_score": self.overall_score,
                 "cv_match_rate": self.cv_match_rate, "project_score": self.project_score,
                 "cv_filename": self.cv_filename, "project_filename": self.project_filename, "job_id": self.job_id,
-                "cv_id": self.cv_id}
+                "cv_id": self.cv_id, "cv_only": self.cv_only}
 
 
 @dataclass(frozen=True)

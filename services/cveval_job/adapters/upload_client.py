@@ -12,7 +12,12 @@ from cveval.upload.v1 import upload_pb2, upload_pb2_grpc
 from cveval_job.adapters.job_scope import current_scope
 from cveval_kit import errors
 
-_KINDS = {upload_pb2.DOCUMENT_KIND_CV: "cv", upload_pb2.DOCUMENT_KIND_PROJECT: "project"}
+_KINDS = {
+    upload_pb2.DOCUMENT_KIND_CV: "cv",
+    upload_pb2.DOCUMENT_KIND_PROJECT: "project",
+    upload_pb2.DOCUMENT_KIND_JOB_DESCRIPTION: "job_description",
+    upload_pb2.DOCUMENT_KIND_CASE_STUDY_BRIEF: "case_study_brief",
+}
 
 
 class UploadClient:
@@ -23,6 +28,10 @@ class UploadClient:
     async def kind_of(self, tenant: str, document_id: str, owner: str | None = None) -> str | None:
         document = await self._read(tenant, document_id, include_text=False, owner=owner)
         return None if document is None else _KINDS.get(document.kind)
+
+    async def kind_and_text(self, tenant: str, document_id: str, owner: str | None = None) -> tuple[str, str] | None:
+        document = await self._read(tenant, document_id, include_text=True, owner=owner)
+        return None if document is None else (_KINDS.get(document.kind, ""), document.text)
 
     async def text_of(self, document_id: str, tenant: str | None = None) -> tuple[str, str, str] | None:
         """(kind, text, file name) of a stored document, None when it does not exist. Without `tenant`, the tenant of

@@ -104,8 +104,8 @@ def _validate(vacancy_id: str, refs: list[CandidateRef]) -> None:
     if not 1 <= len(refs) <= MAX_CANDIDATES:
         raise errors.InvalidArgument(f"a batch has 1 to {MAX_CANDIDATES} candidates")
     for index, ref in enumerate(refs):
-        if not ref.cv_id or not ref.project_id:
-            raise errors.InvalidArgument(f"candidate {index}: cv_id and project_id are required")
+        if not ref.cv_id:
+            raise errors.InvalidArgument(f"candidate {index}: cv_id is required")
     keys = [r.idempotency_key for r in refs if r.idempotency_key]
     if len(keys) != len(set(keys)):
         raise errors.InvalidArgument("two candidates of a batch have the same idempotency_key")

@@ -95,7 +95,8 @@ class DataProtection:
         results = await self.results.delete(tenant, job_ids)
         await self.queue.discard(job_ids)
         deleted = await self.store.delete_jobs(tenant, document_ids=document_ids, created_before=created_before)
-        projects = await self.store.unreferenced_projects(tenant, sorted({p for _, p in deleted} - set(document_ids)))
+        reports = {p for _, p in deleted if p}  # a CV-only job names no project report
+        projects = await self.store.unreferenced_projects(tenant, sorted(reports - set(document_ids)))
         erased = await self.documents.erase(tenant, [*projects, *document_ids])
         return Erasure(len(erased), len(deleted), results)
 

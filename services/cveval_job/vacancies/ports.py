@@ -37,6 +37,11 @@ class VacancyStore(Protocol):
     async def save_chunks(self, vacancy_id: str, embed_model: str, chunks: Sequence[EmbeddedChunk]) -> None: ...
 
 
+class VacancyDocuments(Protocol):
+    async def kind_and_text(self, tenant: str, document_id: str, owner: str | None = None) -> tuple[str, str] | None:
+        """(kind, extracted text) of an uploaded document the caller may read; None when there is none."""
+
+
 class EmbeddingBatch(Protocol):
     @property
     def vectors(self) -> Sequence[Sequence[float]]: ...

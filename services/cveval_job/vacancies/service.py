@@ -7,6 +7,7 @@ one path: stored once by its content-derived id, then its reference chunks are e
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass, replace
 from typing import Final
 
 from cveval_job.domain.pagination import InvalidPageToken, clamp_page_size, decode_token, encode_token
@@ -24,14 +25,29 @@ from cveval_job.vacancies.domain import (
     with_content_version,
 )
 from cveval_job.vacancies.indexing import ReferenceIndexer
-from cveval_job.vacancies.ports import VacancyStore
+from cveval_job.vacancies.ports import VacancyDocuments, VacancyStore
 from cveval_kit import errors
 from cveval_kit.identity import Identity
-from cveval_kit.tenancy import DEFAULT_TENANT
+from cveval_kit.tenancy import DEFAULT_TENANT, owner_filter
 
 # Full vacancies carry up to 2 x 100k characters of text: keep a page of them far below Envoy's 8 MiB response cap.
 MAX_FULL_PAGE_SIZE: Final = 10
 NOT_FOUND_CODE: Final = "VACANCY_NOT_FOUND"
+
+
+@dataclass(frozen=True)
+class DocumentSources:
+    """Uploaded documents whose extracted text stands for a draft's job description or case-study brief."""
+
+    job_description_document_id: str = ""
+    study_case_brief_document_id: str = ""
+
+
+# draft field, its document id field, the document kind it must have
+_SOURCES: Final = (
+    ("job_description", "job_description_document_id", "job_description"),
+    ("study_case_brief", "study_case_brief_document_id", "case_study_brief"),
+)
 
 
 @functools.cache
@@ -40,16 +56,47 @@ def shipped_default() -> Vacancy:
 
 
 class VacancyApplication:
-    def __init__(self, store: VacancyStore, indexer: ReferenceIndexer) -> None:
+    def __init__(
+        self, store: VacancyStore, indexer: ReferenceIndexer, documents: VacancyDocuments | None = None
+    ) -> None:
         self.store = store
         self.indexer = indexer
+        self.documents = documents
 
-    async def create(self, caller: Identity, draft: VacancyDraft) -> tuple[StoredVacancy, bool]:
+    async def create(
+        self, caller: Identity, draft: VacancyDraft, sources: DocumentSources = DocumentSources()
+    ) -> tuple[StoredVacancy, bool]:
+        draft = await self._with_document_texts(caller, draft, sources)
         try:
             vacancy = build_vacancy(draft)
         except InvalidVacancy as exc:
             raise errors.InvalidArgument(str(exc), code="INVALID_VACANCY") from exc
         return await self._store(caller, vacancy)
+
+    async def _with_document_texts(
+        self, caller: Identity, draft: VacancyDraft, sources: DocumentSources
+    ) -> VacancyDraft:
+        """The draft with each text given as an uploaded document replaced by that document's extracted text. The
+        vacancy stores the text itself (not the document), so erasing the upload later leaves the vacancy whole."""
+        texts = {"job_description": draft.job_description, "study_case_brief": draft.study_case_brief}
+        for field, id_field, kind in _SOURCES:
+            document_id = getattr(sources, id_field).strip()
+            if not document_id:
+                continue
+            if getattr(draft, field).strip():
+                raise errors.InvalidArgument(f"give {field} or {id_field}, not both", code="INVALID_VACANCY")
+            found = None
+            if self.documents is not None:
+                found = await self.documents.kind_and_text(caller.tenant, document_id, owner_filter(caller))
+            if found is None:
+                raise errors.NotFound(f"{id_field} {document_id!r}: no such document", code="DOCUMENT_NOT_FOUND")
+            if found[0] != kind:
+                raise errors.InvalidArgument(
+                    f"{id_field} {document_id!r} is a {found[0]} document, expected a {kind} document",
+                    code="WRONG_KIND",
+                )
+            texts[field] = found[1]
+        return replace(draft, job_description=texts["job_description"], study_case_brief=texts["study_case_brief"])
 
     async def adhoc(
         self, caller: Identity, job_description: str, study_case_brief: str, scoring_rubric: str

@@ -8,7 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from cveval.job.v1 import vacancy_pb2, vacancy_pb2_grpc
 from cveval_job.scoring.model import Rubric
 from cveval_job.vacancies.domain import ParameterDraft, RubricDraft, StoredVacancy, VacancyDraft
-from cveval_job.vacancies.service import VacancyApplication
+from cveval_job.vacancies.service import DocumentSources, VacancyApplication
 from cveval_kit.identity import current_identity
 
 
@@ -82,7 +82,8 @@ class VacancyServicer(vacancy_pb2_grpc.VacancyServiceServicer):
     async def CreateVacancy(
         self, request: vacancy_pb2.CreateVacancyRequest, context: grpc.aio.ServicerContext
     ) -> vacancy_pb2.CreateVacancyResponse:
-        stored, created = await self.app.create(current_identity(), draft_from_request(request))
+        sources = DocumentSources(request.job_description_document_id, request.study_case_brief_document_id)
+        stored, created = await self.app.create(current_identity(), draft_from_request(request), sources)
         return vacancy_pb2.CreateVacancyResponse(vacancy=vacancy_to_proto(stored), created=created)
 
     async def GetVacancy(

@@ -16,12 +16,13 @@ from cveval_job.adapters.upload_client import UploadClient
 from cveval_job.adapters.vacancy_repository import VacancyRepository
 from cveval_job.domain.candidate import display_name
 from cveval_job.domain.jobs import Job
-from cveval_job.domain.retrieval import RetrievalEmpty, Retrieved
+from cveval_job.domain.retrieval import STAGE_SOURCES, RetrievalEmpty, Retrieved
 from cveval_job.metrics import DEGRADED
 from cveval_job.scoring import pipeline
 from cveval_job.scoring.model import Evaluation, Vacancy
 from cveval_job.scoring.pipeline import EvaluationPipeline
 from cveval_job.scoring.ports import Scorer
+from cveval_job.worker.cv_only import PLACEHOLDER_REPORT, cv_part
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -52,6 +53,7 @@ class Outcome:
     candidate_name: str = ""
     cv_filename: str = ""
     project_filename: str = ""
+    cv_only: bool = False  # no project report: the evaluation is the CV part alone (worker/cv_only.py)
 
 
 class Evaluator:
@@ -75,8 +77,10 @@ class Evaluator:
         one may degrade, so a short outage costs a retry rather than the model's judgement."""
         started = time.perf_counter()
         with tracer.start_as_current_span("evaluate.fetch_documents"):
+            cv_only = not job.project_id
             (cv_text, cv_filename), (project_text, project_filename) = await asyncio.gather(
-                self._text(job.cv_id, "cv"), self._text(job.project_id, "project")
+                self._text(job.cv_id, "cv"),
+                self._no_report() if cv_only else self._text(job.project_id, "project"),
             )
             vacancy = await self.vacancies.get(job.vacancy_id)
             if vacancy is None:
@@ -90,12 +94,18 @@ class Evaluator:
         if run.outage is not None:
             DEGRADED.labels(run.outage.code).inc()
         timings = {"fetch_documents": fetched, **run.step_ms}
+        evaluation = cv_part(run.evaluation) if cv_only else run.evaluation
+        retrieved = [r for r in run.retrieved if r.chunk.source in STAGE_SOURCES["cv"]] if cv_only else run.retrieved
         return Outcome(
-            run.evaluation, vacancy, run.embed_model, run.retrieved, timings,
+            evaluation, vacancy, run.embed_model, retrieved, timings,
             candidate_name=display_name(cv_text, cv_filename),
             cv_filename=cv_filename,
             project_filename=project_filename,
+            cv_only=cv_only,
         )
+
+    async def _no_report(self) -> tuple[str, str]:
+        return PLACEHOLDER_REPORT, ""
 
     async def _text(self, document_id: str, expected_kind: str) -> tuple[str, str]:
         """The document's text and file name."""

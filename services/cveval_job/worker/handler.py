@@ -78,7 +78,7 @@ class EvaluationHandler:
     async def _evaluate(self, job: Job, last_attempt: bool, started: float) -> Disposition:
         job_id = job.id
         try:
-            with job_scope(job.tenant, (job.cv_id, job.project_id)):
+            with job_scope(job.tenant, tuple(d for d in (job.cv_id, job.project_id) if d)):
                 outcome = await self.evaluator.run(job, last_attempt=last_attempt)
             result = to_result(job, outcome, current_trace_id())
             await self.results.store(

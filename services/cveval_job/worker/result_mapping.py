@@ -53,6 +53,7 @@ def to_result(job: Job, outcome: Outcome, trace_id: str) -> result_pb2.Evaluatio
             flags=list(e.flags),
             completed_at=completed,
         ),
+        cv_only=outcome.cv_only,
         candidate=result_pb2.Candidate(
             display_name=outcome.candidate_name,
             cv_filename=outcome.cv_filename,

@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 # Human names for the form fields of POST /v1/upload, so messages read "the CV", not "the cv".
-_FIELD_LABELS = {"cv": "CV", "project": "project report"}
+_FIELD_LABELS = {
+    "cv": "CV",
+    "project": "project report",
+    "job_description": "job description",
+    "case_study_brief": "case-study brief",
+}
 
 
 def describe_field(field: str | None) -> str:

@@ -40,11 +40,17 @@ def test_unsupported_files_fail_before_anything_is_sent(tmp_path: Path, capsys: 
     assert err.count("\n") == 0 and "unsupported file type .png" in err
 
 
-def test_a_vacancy_from_a_pdf_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pdf = tmp_path / "jd.pdf"
+def test_a_vacancy_from_an_unsupported_file_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pdf, sheet = tmp_path / "jd.pdf", tmp_path / "brief.xlsx"
     pdf.write_bytes(b"%PDF-1.4")
+    sheet.write_bytes(b"PK")
     assert cli.main(["vacancy", "create", "--title", "T", "--job-description", str(pdf)]) == cli.BAD_INPUT
-    assert "as text only for now" in capsys.readouterr().err
+    assert "--brief" in capsys.readouterr().err
+    args = ["vacancy", "create", "--title", "T", "--job-description", str(pdf), "--brief", str(sheet)]
+    assert cli.main(args) == cli.BAD_INPUT
+    assert "unsupported file type .xlsx" in capsys.readouterr().err
 
 
 def test_an_unreachable_server_is_one_line_and_exit_5(capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,11 +66,10 @@ def test_reports_by_name_or_shared(tmp_path: Path) -> None:
     reports.mkdir()
     (reports / "ann.txt").write_text("a")
     (reports / "bob.docx").write_text("b")
-    assert [p.name for p in reports_for(cvs, reports)] == ["ann.txt", "bob.docx"]
+    assert [p.name if p else "" for p in reports_for(cvs, reports)] == ["ann.txt", "bob.docx"]
     assert reports_for(cvs, reports / "ann.txt") == [reports / "ann.txt"] * 2
     (reports / "bob.docx").unlink()
     (reports / "carl.txt").write_text("c")
     with pytest.raises(UnsupportedFile, match="no report named bob"):
         reports_for(cvs, reports)
-    with pytest.raises(UnsupportedFile, match="--reports"):
-        reports_for(cvs, None)
+    assert reports_for(cvs, None) == [None, None]  # no reports: the CVs alone are evaluated

@@ -15,7 +15,7 @@ from cveval_job.scoring.model import Vacancy
 from cveval_job.scoring.rubrics import DEFAULT_VACANCY_ID
 from cveval_job.vacancies.domain import MAX_TEXT_CHARS, StoredVacancy, VacancyDraft
 from cveval_job.vacancies.indexing import ReferenceIndexer
-from cveval_job.vacancies.service import VacancyApplication, shipped_default
+from cveval_job.vacancies.service import DocumentSources, VacancyApplication, shipped_default
 from cveval_kit import errors
 from cveval_kit.identity import SUBMITTER, Identity
 
@@ -223,3 +223,30 @@ async def test_adhoc_oversize_text_is_invalid_argument() -> None:
     with pytest.raises(errors.InvalidArgument) as err:
         await app.adhoc(CALLER, "x" * (MAX_TEXT_CHARS + 1), "", "")
     assert "job_description" in err.value.message
+
+
+@dataclass
+class UploadedTexts:
+    """Uploaded documents by id: (kind, extracted text)."""
+
+    documents: dict[str, tuple[str, str]]
+
+    async def kind_and_text(self, tenant: str, document_id: str, owner: str | None = None) -> tuple[str, str] | None:
+        return self.documents.get(document_id)
+
+
+async def test_create_from_uploaded_documents_uses_their_text() -> None:
+    jd = "Backend engineer with Python and PostgreSQL " * 3
+    brief = "Build an evaluator service with retrieval " * 3
+    uploads = UploadedTexts({"d1": ("job_description", jd), "d2": ("case_study_brief", brief), "d3": ("cv", "x")})
+    app = VacancyApplication(MemoryStore(), ReferenceIndexer(FakeGateway(), MemoryStore()), uploads)
+    draft = VacancyDraft(title="From files", job_description="", study_case_brief="")
+    stored, created = await app.create(CALLER, draft, DocumentSources("d1", "d2"))
+    assert created and stored.vacancy.job_description.strip() == jd.strip()
+    assert stored.vacancy.study_case_brief.strip() == brief.strip()
+    with pytest.raises(errors.InvalidArgument, match="expected a job_description document"):
+        await app.create(CALLER, draft, DocumentSources("d3", "d2"))
+    with pytest.raises(errors.InvalidArgument, match="not both"):
+        await app.create(CALLER, replace(draft, job_description=jd), DocumentSources("d1", "d2"))
+    with pytest.raises(errors.NotFound):
+        await app.create(CALLER, draft, DocumentSources("nope", "d2"))
