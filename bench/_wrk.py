@@ -64,7 +64,35 @@ function request()
 end
 """
 
-SCRIPTS = {"get": _GET, "evaluate": _EVALUATE, "upload": _UPLOAD}
+# Every answer is checked against the statuses the path should give (`%(expected)s`, a Lua set such as
+# `{[200]=true}`): wrk's own "Non-2xx" count cannot tell an expected 404 from a 429 or a 503, and a cheap refusal
+# counted as an answer flatters both the rate and the CPU per request.
+_CHECK = """
+unexpected = 0
+first_unexpected = ""
+local expected = %(expected)s
+function response(status, headers, body)
+  if not expected[status] then
+    unexpected = unexpected + 1
+    if first_unexpected == "" then first_unexpected = tostring(status) end
+  end
+end
+function done(summary, latency, requests)
+  local total, first = 0, ""
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("unexpected")
+    if first == "" then first = thread:get("first_unexpected") end
+  end
+  io.write(string.format("Unexpected responses: %%d first %%s\\n", total, first ~= "" and first or "-"))
+end
+"""
+
+SCRIPTS = {"get": _GET + _CHECK, "evaluate": _EVALUATE + _CHECK, "upload": _UPLOAD + _CHECK}
+
+
+def expected_statuses(*statuses: int) -> str:
+    """The Lua set of the statuses a path should answer with."""
+    return "{" + ",".join(f"[{status}]=true" for status in statuses) + "}"
 
 
 @dataclass
@@ -79,6 +107,9 @@ class WrkFigures:
     non_2xx: int
     socket_errors: int
     status_line: str  # "2xx" or the first non-2xx seen in a probe, for the reader
+    unexpected: int = 0  # answers whose status is not one the path should give (errors in the table)
+    first_unexpected: str = "-"
+    ok_per_s: float = 0.0  # answers with an expected status per second: the path's throughput
 
 
 def wrk_available() -> str | None:
@@ -102,17 +133,23 @@ def parse(path: str, connections: int, seconds: float, output: str) -> WrkFigure
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    checked = re.search(r"Unexpected responses: (\d+) first (\S+)", output)
+    requests = int(total.group(1)) if total else 0
+    unexpected = int(checked.group(1)) if checked else 0
     return WrkFigures(
         path=path,
         connections=connections,
         seconds=seconds,
-        requests=int(total.group(1)) if total else 0,
+        requests=requests,
         req_per_s=float(rate.group(1)) if rate else 0.0,
         p50_ms=_ms(percentiles["50"]) if "50" in percentiles else None,
         p99_ms=_ms(percentiles["99"]) if "99" in percentiles else None,
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(int(g) for g in sock.groups()) if sock else 0,
         status_line="",
+        unexpected=unexpected,
+        first_unexpected=checked.group(2) if checked else "-",
+        ok_per_s=round(float(rate.group(1)) * (requests - unexpected) / requests, 1) if rate and requests else 0.0,
     )
 
 
@@ -131,5 +168,6 @@ def run_wrk(url: str, script: str, *, path: str, connections: int, seconds: floa
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()[-500:]}")
     figures = parse(path, connections, seconds, done.stdout)
     say(f"  {path:<22} c={connections:<4} {figures.req_per_s:8.1f} req/s  p50 {figures.p50_ms} ms  "
-        f"p99 {figures.p99_ms} ms  non-2xx {figures.non_2xx}")
+        f"p99 {figures.p99_ms} ms  non-2xx {figures.non_2xx}  unexpected {figures.unexpected} "
+        f"(first {figures.first_unexpected})")
     return figures

@@ -26,7 +26,7 @@ import httpx
 from bench import _api_report, _grpc_load, _profile, _results
 from bench._report import say
 from bench._rest_metrics import CpuMeter
-from bench._wrk import SCRIPTS, WRK_SETUP_HINT, run_wrk, wrk_available
+from bench._wrk import SCRIPTS, WRK_SETUP_HINT, expected_statuses, run_wrk, wrk_available
 from cveval_devstack import nats_users
 from cveval_devstack.procs import free_port
 from cveval_devstack.stack import Stack
@@ -97,13 +97,14 @@ PROFILED = {"result completed": "result", "result unknown": "result", "evaluate 
 
 
 def wrk_path(stack: Stack, name: str, url_path: str, script: str, connections: int, seconds: float,
-             **values: str) -> dict[str, Any]:
+             expected: tuple[int, ...] = (200,), **values: str) -> dict[str, Any]:
     """One wrk run with the CPU each process used per request over it (and, with --profile, a py-spy profile)."""
     meter = CpuMeter(stack)
     profiled = PROFILED.get(name) if PROFILE else None
     spy = _profile.start(stack.processes[profiled].pid, seconds, name) if profiled else None
     meter.start()
-    figures = run_wrk(stack.rest_url + url_path, SCRIPTS[script] % {"key": stack.admin_api_key, **values},
+    lua = SCRIPTS[script] % {"key": stack.admin_api_key, "expected": expected_statuses(*expected), **values}
+    figures = run_wrk(stack.rest_url + url_path, lua,
                       path=name, connections=connections, seconds=seconds)
     cpu = meter.stop()
     profile = _profile.finish(spy)
@@ -152,7 +153,7 @@ def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         wrk_path(stack, "result completed", f"/v1/result/{prepared['completed']}", "get", c, s),
         wrk_path(stack, "result completed c=8", f"/v1/result/{prepared['completed']}", "get", 8, s),
         wrk_path(stack, "result queued", f"/v1/result/{prepared['queued']}", "get", c, s),
-        wrk_path(stack, "result unknown", f"/v1/result/{uuid.uuid4()}", "get", c, s),
+        wrk_path(stack, "result unknown", f"/v1/result/{uuid.uuid4()}", "get", c, s, expected=(404,)),
         wrk_path(stack, "jobs list page", "/v1/jobs?page_size=20", "get", c, s),
         wrk_path(stack, "upload small text", "/v1/upload", "upload", 4, s, run=uuid.uuid4().hex[:8]),
         wrk_path(stack, "evaluate (workers stopped)", "/v1/evaluate", "evaluate", 16, s,
