@@ -3,8 +3,8 @@
 `JetStreamAuditTrail.record` awaits one JetStream round trip per event, and the job service's recorder then handles
 one message per event: on the result read path that was the largest share of a read's cost in the whole mesh (the
 publish, NATS, the recorder). Here `record` only appends to a bounded buffer; one background task publishes whatever
-has accumulated as ONE JetStream message (a JSON array, `cveval_kit.audit.encode_batch`), so under load many reads
-share a round trip and a recorder message, and when idle an event leaves at once (no timer to wait for).
+has accumulated as ONE JetStream message (a JSON array, `cveval_kit.audit.encode_batch`) after a short linger, so
+under load many reads share a round trip, a stored message, an acknowledgement and a recorder insert.
 
 What still holds (decision record 0027):
 - nothing is disclosed while the trail is known to be down: after a failed publish `record` raises Unavailable
@@ -20,6 +20,7 @@ read is answered; a process killed outright (SIGKILL, OOM) in that window loses 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import deque
@@ -38,6 +39,10 @@ Publish = Callable[[bytes, str], Awaitable[None]]
 MAX_BATCH: Final = 500  # events per message: ~150 KiB, well under NATS's 1 MiB payload limit
 MAX_BUFFERED: Final = 20_000  # events waiting: a few MiB; past it the feed is behind and reads answer 503
 RETRY_S: Final = 0.5  # between attempts of a failed batch
+# How long the first event of a batch waits for others. Without it a batch held only what arrived during the
+# previous publish's round trip: 1.6 events a message at 280 reads/s. 25 ms makes it ~10 at 400/s, ~25 at 1,000/s,
+# and bounds the publishes to ~40/s; it is also how much longer an event stays only in this process's memory.
+LINGER_S: Final = 0.025
 CLOSE_TIMEOUT_S: Final = 10.0
 
 
@@ -50,11 +55,14 @@ class BatchingAuditTrail:
         max_batch: int = MAX_BATCH,
         max_buffered: int = MAX_BUFFERED,
         retry_s: float = RETRY_S,
+        linger_s: float = LINGER_S,
     ) -> None:
         self._publish = publish
         self._max_batch = max_batch
         self._max_buffered = max_buffered
         self._retry_s = retry_s
+        self._linger_s = linger_s
+        self._full = asyncio.Event()
         self._buffer: deque[AuditEvent] = deque()
         self._ready = asyncio.Event()
         self._failing = False
@@ -80,11 +88,14 @@ class BatchingAuditTrail:
             raise errors.Unavailable("the audit trail is behind", code="AUDIT_UNAVAILABLE")
         self._buffer.append(event)
         self._ready.set()
+        if len(self._buffer) >= self._max_batch:
+            self._full.set()
 
     async def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
         """Refuse new events, publish the queued ones (within the timeout), then stop."""
         self._closing = True
         self._ready.set()
+        self._full.set()
         if self._task is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), timeout_s)
@@ -104,10 +115,18 @@ class BatchingAuditTrail:
                 self._ready.clear()
                 await self._ready.wait()
                 continue
+            await self._linger()
             batch = [self._buffer[i] for i in range(min(self._max_batch, len(self._buffer)))]
             await self._publish_until_stored(batch)
             for _ in batch:
                 self._buffer.popleft()
+
+    async def _linger(self) -> None:
+        if self._linger_s <= 0 or self._closing or len(self._buffer) >= self._max_batch:
+            return
+        self._full.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._full.wait(), self._linger_s)
 
     async def _publish_until_stored(self, batch: list[AuditEvent]) -> None:
         data, message_id = encode_batch(batch), f"batch-{uuid.uuid4()}"

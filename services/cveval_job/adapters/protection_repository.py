@@ -15,8 +15,6 @@ from cveval_kit.audit import AuditEvent
 
 # pg_try_advisory_lock key of the retention purge: one replica at a time runs it ("cveval-retention" as int64).
 RETENTION_LOCK_KEY = 0x63766576616C7265
-# 9 columns a row: 2,000 rows are 18,000 parameters, under the 32,767 a PostgreSQL statement may bind.
-AUDIT_ROWS_PER_STATEMENT = 2_000
 
 
 def _naming(document_ids: Sequence[str], created_before: datetime | None) -> Any:
@@ -119,10 +117,9 @@ class ProtectionRepository:
             for e in events
         ]
         async with self.sessions.begin() as session:
-            # Messages of the feed carry batches of events: keep each statement under PostgreSQL's bind limit.
-            for start in range(0, len(rows), AUDIT_ROWS_PER_STATEMENT):
-                chunk = rows[start : start + AUDIT_ROWS_PER_STATEMENT]
-                await session.execute(insert(audit_events).values(chunk).on_conflict_do_nothing(index_elements=["id"]))
+            # Rows as parameters of one statement compiled once (SQLAlchemy batches them under the bind limit);
+            # `.values(rows)` compiled a new statement for every batch size the feed delivered.
+            await session.execute(insert(audit_events).on_conflict_do_nothing(index_elements=["id"]), rows)
 
     async def audit_page(
         self,

@@ -61,7 +61,7 @@ def test_a_batch_round_trips_and_a_single_event_still_decodes() -> None:
 
 async def test_every_event_is_published_once_and_events_queued_meanwhile_share_a_message() -> None:
     stream = Stream()
-    trail = BatchingAuditTrail(stream.publish, "test", max_batch=50)
+    trail = BatchingAuditTrail(stream.publish, "test", max_batch=50, linger_s=0)
     trail.start()
     await trail.record(_event(0))
     await _until(lambda: len(stream.batches) == 1)
@@ -76,6 +76,18 @@ async def test_every_event_is_published_once_and_events_queued_meanwhile_share_a
     # 1 alone, 1 alone (in flight when the rest came), then 118 in batches of at most 50.
     assert [len(batch) for _, batch in stream.batches] == [1, 1, 50, 50, 18]
     await trail.close()
+
+
+async def test_events_of_one_linger_share_one_message_and_a_full_batch_does_not_wait() -> None:
+    stream = Stream()
+    trail = BatchingAuditTrail(stream.publish, "test", max_batch=10, linger_s=60.0)
+    trail.start()
+    for n in range(25):
+        await trail.record(_event(n))
+    await _until(lambda: len(stream.batches) == 2)  # two full batches leave at once, without waiting the minute
+    assert [len(batch) for _, batch in stream.batches] == [10, 10] and trail.pending == 5
+    await trail.close()  # closing does not wait for the linger either
+    assert [len(batch) for _, batch in stream.batches] == [10, 10, 5]
 
 
 async def test_a_failed_publish_refuses_reads_until_it_is_retried_under_the_same_message_id() -> None:
