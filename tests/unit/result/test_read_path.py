@@ -51,6 +51,7 @@ class Jobs:
 
     async def state(self, tenant: str, job_id: str) -> JobState | None:
         self.calls += 1
+        await asyncio.sleep(0)  # a call yields: concurrent callers arrive meanwhile
         return self.states.get((tenant, job_id))
 
 
@@ -129,3 +130,16 @@ async def test_concurrent_misses_of_one_result_share_one_database_read() -> None
     views = await asyncio.gather(*(app.view(ALICE, job) for _ in range(20)))
     assert {v.status for v in views} == {"completed"}
     assert results.reads == 1 and len(trail.events) == 20
+
+
+async def test_concurrent_misses_of_a_job_in_flight_share_one_job_service_call() -> None:
+    app, results, jobs, _ = _app()
+    job = str(uuid.uuid4())
+    jobs.states[("t1", job)] = JobState("processing", submitted_by="key:alice")
+    views = await asyncio.gather(*(app.view(ALICE, job) for _ in range(100)))  # 100 watchers re-checking at once
+    assert {v.status for v in views} == {"processing"}
+    assert jobs.calls == 1 and results.reads == 1
+    app.in_flight.drop(job)  # the cached state expired
+    jobs.states[("t1", job)] = JobState("failed", submitted_by="key:alice", error_code="E")
+    views = await asyncio.gather(*(app.view(ALICE, job) for _ in range(10)))
+    assert {v.status for v in views} == {"failed"} and jobs.calls == 2  # a later miss asks again
