@@ -110,9 +110,10 @@ class ResultApplication:
         if await self.jobs.state(tenant, job_id) is None:
             # The job was erased while it was being evaluated (or never existed): its result must not outlive it.
             raise errors.NotFound(f"job {job_id!r} not found")
-        return await self.results.add(
+        payload = result.SerializeToString(deterministic=True)
+        created = await self.results.add(
             job_id,
-            result.SerializeToString(deterministic=True),
+            payload,
             result.cv_match_rate,
             result.project_score,
             result.provenance.scorer,
@@ -123,6 +124,11 @@ class ResultApplication:
             batch_id=batch_id,
             overall_score=overall_score(result.cv_match_rate, result.project_score),
         )
+        if created:
+            # Kept as stored, so the job's watchers and pollers, all woken by its completed event, need no read.
+            stored = StoredResult(payload, submitted_by, cv_id)
+            self.completed.put((tenant, job_id), _cached(stored))  # parsed from the stored bytes, as a read does
+        return created
 
     async def delete(self, tenant: str, job_ids: list[str]) -> int:
         if not tenant.strip():
