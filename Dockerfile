@@ -2,17 +2,21 @@
 #
 # One image for every cveval process. The entrypoint is `python -m`, so the command names the module to run:
 #
-#   docker build -t cveval:local .
-#   docker run --rm cveval:local                          # prints the usage below
-#   docker run --rm cveval:local cveval_upload serve      # python -m cveval_upload serve
-#   docker run --rm cveval:local cveval_job.worker        # the evaluation worker
+#   docker build -t cveval:0.1.0 .                        # the tag is the version in pyproject.toml
+#   docker run --rm cveval:0.1.0                          # prints the usage below
+#   docker run --rm cveval:0.1.0 cveval_upload serve      # python -m cveval_upload serve
+#   docker run --rm cveval:0.1.0 cveval_job.worker        # the evaluation worker
 #
 # No secret is baked in: CVEVAL_LLM_API_KEY and the database credentials come from the environment at run time.
+# The runtime stage gets the service dependencies only (pyproject's [project] dependencies): no code generator
+# (grpcio-tools, the `codegen` extra), no PostgreSQL / NATS / Envoy wheels (`devstack`), no test tools (`dev`), no
+# devstack library. tests/deploy/test_dockerfile.py checks that against pyproject.toml.
 
-ARG PYTHON_IMAGE=python:3.11-slim
+# An exact patch release, not a floating 3.11 tag; the digest cannot be checked without a registry, so it is the tag.
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
-# ---------------------------------------------------------------- build: dependencies and generated code
-FROM ${PYTHON_IMAGE} AS build
+# ---------------------------------------------------------------- deps: the runtime dependencies only
+FROM ${PYTHON_IMAGE} AS deps
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -24,17 +28,20 @@ RUN python -m venv /opt/venv
 WORKDIR /src
 
 # Dependencies first (their layer is reused until pyproject.toml changes). pyproject.toml packages nothing
-# itself: `pip install .` installs its [project] dependencies into the virtualenv.
+# itself: `pip install .` installs its [project] dependencies into the virtualenv, and no extra.
 COPY pyproject.toml ./
 RUN pip install --no-cache-dir .
+
+# ---------------------------------------------------------------- codegen: generated code (builder only)
+# Adds the code generator to a copy of the deps stage; only its output (gen/python, build/cveval.pb) moves on.
+FROM deps AS codegen
+
+RUN pip install --no-cache-dir ".[codegen]"
 
 # Generated gRPC stubs (gen/python/) and the Envoy descriptor set (build/cveval.pb).
 COPY protos/ ./protos/
 COPY tools/ ./tools/
 RUN python tools/gen_protos.py
-
-COPY libs/ ./libs/
-COPY services/ ./services/
 
 # ---------------------------------------------------------------- runtime
 FROM ${PYTHON_IMAGE} AS runtime
@@ -44,14 +51,16 @@ RUN groupadd --system --gid "${APP_UID}" cveval \
     && useradd --system --uid "${APP_UID}" --gid cveval --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin cveval
 
-COPY --from=build /opt/venv /opt/venv
+# The deps stage's virtualenv: the runtime dependencies and nothing the codegen stage added.
+COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
-COPY --from=build /src/gen/python/ /app/gen/python/
-COPY --from=build /src/build/cveval.pb /app/build/cveval.pb
-COPY --from=build /src/libs/ /app/libs/
-COPY --from=build /src/services/ /app/services/
+COPY --from=codegen /src/gen/python/ /app/gen/python/
+COPY --from=codegen /src/build/cveval.pb /app/build/cveval.pb
+# The shared kit and the services; libs/cveval_devstack (make run) and libs/cveval_testing (tests) stay out.
+COPY libs/cveval_kit/ /app/libs/cveval_kit/
+COPY services/ /app/services/
 
-# `docker run cveval:local` with no command prints this.
+# `docker run cveval:0.1.0` with no command prints this.
 COPY <<'PYEOF' /opt/venv/lib/python3.11/site-packages/cveval_usage.py
 """Usage of the cveval image (its default command)."""
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from cveval_devstack.credentials import admin_key_notice
-from cveval_devstack.procs import StartCancelled, tie_children_to_this_process
+from cveval_devstack.procs import StartCancelled, stop_when_parent_exits, tie_children_to_this_process
 from cveval_devstack.signals import StopRequest
 from cveval_devstack.stack import REPO_ROOT, SERVICES, Stack
 from cveval_devstack.supervisor import Supervisor
@@ -47,6 +47,7 @@ def _run(stop: StopRequest) -> int:
     # Installed before anything starts, so a signal during start-up is a clean stop too.
     stop.install()
     tie_children_to_this_process()  # even a SIGKILL of this process leaves no server behind
+    stop_when_parent_exits()  # a terminated `make run` (make forwards no signal) stops the stack cleanly
     stack = Stack(
         data_dir=args.data_dir.resolve(), http_port=args.http_port, workers=args.workers, cancelled=stop.is_set
     )

@@ -111,6 +111,17 @@ def tie_children_to_this_process() -> None:
         _tied_to = os.getpid()
 
 
+def stop_when_parent_exits() -> None:
+    """SIGTERM this process when the one that started it exits: `make` passes no signal on to its recipe, so a
+    terminated `make run` would otherwise leave the whole stack running. Linux sends the signal when the parent's
+    thread that started us exits: callers start `make run` from a main thread (a shell, make, a test)."""
+    if sys.platform.startswith("linux"):
+        parent = os.getppid()
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # it exited before the call: nobody would send the signal
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _die_with_parent() -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -10,6 +10,7 @@ from cveval.aigateway.v1 import aigateway_pb2, aigateway_pb2_grpc
 from cveval_gateway.adapters.embedding_store import EmbeddingStore
 from cveval_gateway.cache.completions import CompletionCache
 from cveval_gateway.cache.embeddings import EmbeddingCache
+from cveval_gateway.cache.forget_feed import follow_forgotten
 from cveval_gateway.cache.settings import GatewaySettings
 from cveval_gateway.observability import watch_loop_lag
 from cveval_gateway.providers.registry import build_providers
@@ -63,12 +64,18 @@ def build_service(settings: Settings, tuning: GatewaySettings | None = None) -> 
 async def start(settings: Settings, port: int | None = None, *, tuning: GatewaySettings | None = None) -> Running:
     tuning = tuning or GatewaySettings()
     service = build_service(settings, tuning)
-    lag = asyncio.create_task(watch_loop_lag(tuning.loop_lag_interval_s), name="gateway-loop-lag")
+    background = [asyncio.create_task(watch_loop_lag(tuning.loop_lag_interval_s), name="gateway-loop-lag")]
+    store = service.embedder.cache.store
+    if isinstance(store, EmbeddingStore):
+        feed = follow_forgotten(store, service.drop_from_memory, service.clear_memory, tuning.forget_poll_s)
+        background.append(asyncio.create_task(feed, name="gateway-forget-feed"))
 
     async def stop_lag() -> None:
-        lag.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await lag
+        for task in background:
+            task.cancel()
+        for task in background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     server = GrpcServer("gateway", settings, [SERVICE_NAME])
     try:

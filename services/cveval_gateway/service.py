@@ -190,6 +190,18 @@ class GatewayService:
         completions = self.completions.forget(owners) if self.completions is not None else 0
         return await self.embedder.cache.forget(owners), completions
 
+    def drop_from_memory(self, digests: Sequence[str]) -> int:
+        """Drop this replica's memory copies of what another replica forgot (owners by digest; the stored rows are
+        gone already)."""
+        completions = self.completions.forget_digests(digests) if self.completions is not None else 0
+        return completions + self.embedder.cache.drop_from_memory(digests)
+
+    def clear_memory(self) -> None:
+        """Drop every memory copy of both caches (this replica could not follow the forgotten-owners log)."""
+        if self.completions is not None:
+            self.completions.clear()
+        self.embedder.cache.clear_memory()
+
     async def aclose(self) -> None:
         await self._chat_flights.aclose()
         await self.embedder.aclose()

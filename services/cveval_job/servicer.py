@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from cveval.job.v1 import job_pb2, job_pb2_grpc
+from cveval.job.v1 import job_pb2, job_pb2_grpc, job_state_pb2
 from cveval_job.batches.domain import Batch, CandidateRef
 from cveval_job.batches.service import BatchApplication
 from cveval_job.domain.jobs import Job
@@ -20,6 +20,13 @@ from cveval_kit.identity import current_identity
 IDEMPOTENCY_METADATA_KEY = "idempotency-key"
 
 
+def job_state(status: str) -> str:
+    """The JobState beside the `status` string (`queued` → JOB_STATE_QUEUED): REST reads the string, typed gRPC
+    clients the enum; protobuf sets an enum field from its value's name."""
+    name = f"JOB_STATE_{status.upper()}"
+    return name if name in job_state_pb2.JobState.DESCRIPTOR.values_by_name else "JOB_STATE_UNSPECIFIED"
+
+
 def job_to_proto(job: Job) -> job_pb2.Job:
     created, updated = Timestamp(), Timestamp()
     created.FromDatetime(job.created_at)
@@ -30,6 +37,7 @@ def job_to_proto(job: Job) -> job_pb2.Job:
     return job_pb2.Job(
         id=job.id,
         status=job.status,
+        state=job_state(job.status),
         cv_id=job.cv_id,
         project_id=job.project_id,
         vacancy_id=job.vacancy_id,
@@ -86,7 +94,7 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
             scoring_rubric=request.scoring_rubric,
         )
         job = await self.app.evaluate(current_identity(), command, key)
-        return job_pb2.EvaluateResponse(id=job.id, status=job.status)
+        return job_pb2.EvaluateResponse(id=job.id, status=job.status, state=job_state(job.status))
 
     async def GetJob(self, request: job_pb2.GetJobRequest, context: grpc.aio.ServicerContext) -> job_pb2.GetJobResponse:
         return job_pb2.GetJobResponse(job=job_to_proto(await self.app.get(current_identity(), request.id)))

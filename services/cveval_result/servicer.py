@@ -8,6 +8,7 @@ import grpc
 from google.api import httpbody_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from cveval.job.v1 import job_state_pb2
 from cveval.result.v1 import result_pb2, result_pb2_grpc
 from cveval_kit.identity import current_identity
 from cveval_result.ranking import RankedRow
@@ -20,10 +21,15 @@ COMPLETED_CACHE_CONTROL = "private, max-age=60"
 IN_FLIGHT_CACHE_CONTROL = "no-store"
 # The edge's response filter turns this hint into the HTTP status (deploy/envoy/envoy.yaml, the Lua filter).
 HTTP_STATUS_HINT = "x-cveval-http-status"
+def job_state(status: str) -> str:
+    """The JobState beside the `status` string (`queued` → JOB_STATE_QUEUED): REST reads the string, typed gRPC
+    clients the enum; protobuf sets an enum field from its value's name."""
+    name = f"JOB_STATE_{status.upper()}"
+    return name if name in job_state_pb2.JobState.DESCRIPTOR.values_by_name else "JOB_STATE_UNSPECIFIED"
 
 
 def _fields(view: ResultView) -> dict[str, object]:
-    fields: dict[str, object] = {"id": view.id, "status": view.status}
+    fields: dict[str, object] = {"id": view.id, "status": view.status, "state": job_state(view.status)}
     if view.result is not None:
         fields["result"] = view.result
     if view.status == "failed":
@@ -56,7 +62,7 @@ class ResultServicer(result_pb2_grpc.ResultServiceServicer):
         if _matches(context, view.etag):
             # Access was checked and the read audited like any other; only the body is left out.
             await context.send_initial_metadata((*headers, (HTTP_STATUS_HINT, "304")))
-            return result_pb2.GetResultResponse(id=view.id, status=view.status)
+            return result_pb2.GetResultResponse(id=view.id, status=view.status, state=job_state(view.status))
         await context.send_initial_metadata(tuple(headers))
         return result_pb2.GetResultResponse(**_fields(view))  # type: ignore[arg-type]
 
@@ -124,5 +130,6 @@ def _ranked(row: RankedRow) -> result_pb2.RankedCandidate:
         project_score=row.project_score,
         overall_score=row.overall_score,
         status="completed",
+        state=job_state("completed"),
         completed_at=completed,
     )

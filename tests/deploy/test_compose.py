@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SCHEMA_FILE = ROOT / "deploy" / "compose" / "compose-spec.schema.json"
 
-APP_IMAGE = "cveval:local"
+APP_IMAGE = "cveval:0.1.0"  # the version in pyproject.toml (tests/deploy/test_versions.py)
 APP_SERVICES = {
     # service: (command, OTEL_SERVICE_NAME)
     "upload": (["cveval_upload", "serve"], "cveval-upload"),
@@ -112,7 +112,7 @@ def test_docker_compose_config_when_available() -> None:
 
 
 def test_services(compose: Doc) -> None:
-    expected = {"postgres", "nats", "migrate", "envoy", "redis", "ratelimit", *APP_SERVICES}
+    expected = {"postgres", "nats", "migrate", "envoy", "redis", "ratelimit", "otel-collector", *APP_SERVICES}
     assert set(compose["services"]) == expected
     assert set(compose.get("volumes", {})) >= {"postgres-data", "nats-data"}
 
@@ -184,12 +184,11 @@ def test_migrate_is_a_one_shot_running_every_migration(compose: Doc) -> None:
 
 def test_infrastructure(compose: Doc) -> None:
     postgres = compose["services"]["postgres"]
-    assert postgres["image"].startswith("postgres:16")
+    # Image versions: tests/deploy/test_versions.py (the same as `make run`'s servers).
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
-    assert "postgres-data:/var/lib/postgresql/data" in postgres["volumes"]
+    assert "postgres-data:/var/lib/postgresql" in postgres["volumes"], "the PostgreSQL 18 images' data root"
 
     nats = compose["services"]["nats"]
-    assert nats["image"].startswith("nats:2.10")
     command = nats["command"]
     assert "-js" in command and command[command.index("-sd") + 1] == "/data"
     assert command[command.index("-m") + 1] == "8222"
@@ -206,7 +205,7 @@ def test_infrastructure(compose: Doc) -> None:
 
 def test_envoy(compose: Doc) -> None:
     envoy = compose["services"]["envoy"]
-    assert envoy["image"] == "envoyproxy/envoy:v1.32-latest"
+    assert envoy["depends_on"]["otel-collector"] == {"condition": "service_started"}
     assert "8080:8080" in envoy["ports"]
     mounts = {v["target"]: v for v in envoy["volumes"]}
     assert mounts["/etc/envoy/envoy.yaml"]["source"] == "./deploy/envoy/envoy.yaml"
@@ -227,3 +226,15 @@ def test_no_literal_api_key(compose: Doc) -> None:
             elif SECRETISH.search(key):
                 assert INTERPOLATION.match(value), f"{name}: {key} is a literal value"
     assert "CVEVAL_LLM_API_KEY" in environment(compose["services"]["ai-gateway"])
+
+
+def test_otel_collector(compose: Doc) -> None:
+    collector = compose["services"]["otel-collector"]
+    (config,) = collector["volumes"]
+    default = "./deploy/k8s/base/otel-collector/config.yaml"
+    assert config["source"] == "${OTEL_COLLECTOR_CONFIG:-" + default + "}" and config["read_only"] is True
+    assert (ROOT / default).is_file() and (ROOT / "deploy/k8s/overlays/prod/otel-collector-config.yaml").is_file()
+    assert collector["command"] == [f"--config={config['target']}"]
+    for name in APP_SERVICES:
+        endpoint = environment(compose["services"][name])["OTEL_EXPORTER_OTLP_ENDPOINT"]
+        assert endpoint == "${OTEL_EXPORTER_OTLP_ENDPOINT-http://otel-collector:4317}", name

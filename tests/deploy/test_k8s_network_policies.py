@@ -1,4 +1,5 @@
-"""deploy/k8s/networkpolicies.yaml: default deny both ways, and exactly the paths the architecture has."""
+"""deploy/k8s/base/networkpolicies.yaml and the collector's policy: default deny both ways, exactly the paths the
+architecture has."""
 
 from __future__ import annotations
 
@@ -24,7 +25,16 @@ WORKLOADS = {
     "nats",
     "ratelimit",
     "redis",
+    "otel-collector",
 }
+# Prometheus (any namespace) scrapes the processes' :9464, Envoy's health listener (/stats/prometheus) and the
+# collector's Prometheus exporter.
+SCRAPED = {
+    **{name: METRICS for name in ("upload", "job", "result", "ai-gateway", "worker", "auth")},
+    "envoy": 8081,
+    "otel-collector": 8889,
+}
+OTLP_SENDERS = {"envoy", "upload", "job", "result", "ai-gateway", "worker", "auth"}
 
 # (from, to, port) of every in-namespace connection the system makes; docs/architecture.md.
 EXPECTED = {
@@ -98,15 +108,34 @@ def test_only_envoy_is_reachable_from_outside_and_prometheus_scrapes_metrics(pol
             if not peers:
                 assert (pod, ports) == ("envoy", {8080}), f"{pod} is open to every source on {ports}"
             elif any("namespaceSelector" in peer for peer in peers):
-                assert ports == {METRICS}, pod
+                assert pod is not None and ports == {SCRAPED[pod]}, (pod, ports)
                 assert all(_name(peer["podSelector"]) == "prometheus" for peer in peers)
     scraped = {
-        _name(p["spec"]["podSelector"])
+        _name(p["spec"]["podSelector"]): port["port"]
         for p in policies
         for rule in p["spec"].get("ingress", [])
-        if {port["port"] for port in rule.get("ports", [])} == {METRICS}
+        if any("namespaceSelector" in peer for peer in rule.get("from", []))
+        for port in rule.get("ports", [])
     }
-    assert scraped == {"upload", "job", "result", "ai-gateway", "worker", "auth"}
+    assert scraped == SCRAPED
+
+
+def _senders(selector: Doc) -> set[str]:
+    (expression,) = selector["matchExpressions"]
+    assert (expression["key"], expression["operator"]) == ("app.kubernetes.io/name", "In")
+    return set(expression["values"])
+
+
+def test_otlp_goes_to_the_collector_and_only_there(policies: list[Doc]) -> None:
+    export = next(p for p in policies if p["metadata"]["name"] == "allow-otlp-export")
+    assert _senders(export["spec"]["podSelector"]) == OTLP_SENDERS
+    ((rule),) = export["spec"]["egress"]
+    assert [_name(peer["podSelector"]) for peer in rule["to"]] == ["otel-collector"]
+    assert {p["port"] for p in rule["ports"]} == {4317, 4318}
+    collector = next(p for p in policies if p["metadata"]["name"] == "otel-collector")
+    hearing = collector["spec"]["ingress"][0]
+    assert _senders(hearing["from"][0]["podSelector"]) == OTLP_SENDERS
+    assert {p["port"] for p in hearing["ports"]} == {4317, 4318}
 
 
 def test_egress_beyond_the_namespace_is_dns_otlp_and_the_gateways_https(policies: list[Doc]) -> None:
@@ -116,4 +145,6 @@ def test_egress_beyond_the_namespace_is_dns_otlp_and_the_gateways_https(policies
         for rule in policy["spec"].get("egress", []):
             if not rule.get("to") or any("namespaceSelector" in peer for peer in rule["to"]):
                 open_egress |= {(pod, port["port"]) for port in rule.get("ports", [])}
-    assert open_egress == {("allow-dns", 53), ("allow-otlp-export", 4317), ("ai-gateway", 443)}
+    # The collector forwards to the OTLP backend an overlay names (gRPC, HTTP or HTTPS), wherever it runs.
+    backend = {("otel-collector", port) for port in (4317, 4318, 443)}
+    assert open_egress == {("allow-dns", 53), ("ai-gateway", 443), *backend}

@@ -68,7 +68,7 @@ def test_admin_is_on_loopback_only() -> None:
     health = CONFIG["static_resources"]["listeners"][1]
     assert health["name"] == "health"
     health_routes = manager({"static_resources": {"listeners": [health]}})["route_config"]["virtual_hosts"][0]
-    assert [r["match"].get("path") for r in health_routes["routes"]] == ["/ready", None]
+    assert [r["match"].get("path") for r in health_routes["routes"]] == ["/ready", "/stats/prometheus", None]
 
 
 def test_local_replies_are_json_with_an_error_code() -> None:

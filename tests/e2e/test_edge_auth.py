@@ -172,6 +172,10 @@ def test_envoy_admin_is_not_on_the_public_port(stack: Stack) -> None:
     ready = httpx.get(f"http://127.0.0.1:{stack.envoy.health_port}/ready", timeout=10)
     assert ready.status_code == 200 and "LIVE" in ready.text
     assert httpx.post(f"http://127.0.0.1:{stack.envoy.health_port}/quitquitquit", timeout=10).status_code == 404
+    stats = httpx.get(f"http://127.0.0.1:{stack.envoy.health_port}/stats/prometheus", timeout=10)
+    assert stats.status_code == 200 and "envoy_server_live" in stats.text, "Prometheus scrapes Envoy here"
+    public = httpx.get(f"{stack.rest_url}/stats/prometheus", timeout=10)
+    assert public.status_code in {401, 404} and "envoy_server_live" not in public.text
 
 
 def test_oversized_headers_are_431_json(stack: Stack) -> None:

@@ -69,12 +69,14 @@ def test_upload_evaluate_result(http: httpx.Client) -> None:
     assert queued.status_code == 200, queued.text
     job = queued.json()
     assert job["status"] == "queued" and job["id"]
+    # REST keeps the status string; the enum beside it is printed by name.
+    assert job["state"] == "JOB_STATE_QUEUED"
     first = http.get(f"/v1/result/{job['id']}").json()
     assert first["status"] in {"queued", "processing", "completed"}
     final = follow(http, job["id"])
     assert final["status"] == "completed", final
     stored = http.get(f"/v1/result/{job['id']}").json()
-    assert stored["status"] == "completed"
+    assert stored["status"] == "completed" and stored["state"] == "JOB_STATE_COMPLETED"
     result = stored["result"]
     assert 0.0 <= result["cv_match_rate"] <= 1.0
     assert 1.0 <= result["project_score"] <= 5.0
@@ -94,7 +96,7 @@ def test_list_jobs_filters_by_status(http: httpx.Client) -> None:
     page = http.get("/v1/jobs", params={"status": "completed", "page_size": 50})
     assert page.status_code == 200, page.text
     jobs = page.json()["jobs"]
-    assert jobs and all(j["status"] == "completed" for j in jobs)
+    assert jobs and all(j["status"] == "completed" and j["state"] == "JOB_STATE_COMPLETED" for j in jobs)
     assert job_id in {j["id"] for j in jobs}
     assert_error(http.get("/v1/jobs", params={"status": "nope"}), 400, "status")
 

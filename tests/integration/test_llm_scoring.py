@@ -156,3 +156,48 @@ async def test_provider_down_fails_the_job_when_the_vacancy_forbids_degrading(pr
     assert final.status == "failed", final
     assert final.error.code == "UPSTREAM_UNAVAILABLE"
     assert "2 attempts" in final.error.message
+
+
+def _sent_to_chat(mock: MockOpenAI) -> str:
+    return "\n".join(
+        str(message.get("content", ""))
+        for r in mock.requests
+        if r.path.endswith("/chat/completions") and isinstance(r.body, dict)
+        for message in r.body.get("messages", [])
+    )
+
+
+async def test_redaction_is_switched_per_vacancy_through_the_api(llm_mesh: Mesh, mock: MockOpenAI) -> None:
+    """The same documents against a vacancy that redacts (the default) and one that does not: only the second sends
+    the candidate's e-mail address to the provider, and only the first says in provenance what it redacted."""
+    def create(title: str, redact: bool | None) -> vacancy_pb2.CreateVacancyRequest:
+        return vacancy_pb2.CreateVacancyRequest(
+            title=title,
+            job_description="Backend engineer: Python, PostgreSQL, gRPC and LLM integrations.",
+            study_case_brief="Build an evaluation pipeline with prompt chaining, retrieval and error handling.",
+            redact_personal_data=redact,  # None: omitted, the default
+        )
+
+    redacting = (await llm_mesh.vacancies().CreateVacancy(create("Redacting Backend Engineer", None))).vacancy
+    open_text = (await llm_mesh.vacancies().CreateVacancy(create("Unredacted Backend Engineer", False))).vacancy
+    assert redacting.redact_personal_data and not open_text.redact_personal_data
+    assert (await llm_mesh.vacancies().GetVacancy(vacancy_pb2.GetVacancyRequest(id=open_text.id))).vacancy \
+        .redact_personal_data is False
+    cv_id, project_id = await uploaded_pair(llm_mesh, " llm redaction")
+    email = "maya.lindqvist@example.com"  # in the sample CV
+
+    sent: dict[str, str] = {}
+    flags: dict[str, list[str]] = {}
+    for name, vacancy in (("on", redacting), ("off", open_text)):
+        mock.reset()
+        mock.set_mode(schema_reply="valid")
+        request = job_pb2.EvaluateRequest(cv_id=cv_id, project_id=project_id, vacancy_id=vacancy.id)
+        final = await _final(llm_mesh, request)
+        assert final.status == "completed", final
+        sent[name], flags[name] = _sent_to_chat(mock), list(final.result.provenance.flags)
+    assert sent["on"] and email not in sent["on"] and "Lindqvist" not in sent["on"]
+    assert email in sent["off"]
+    redacted = [f for f in flags["on"] if f.startswith("redacted:")]
+    assert "redacted:email=1" in redacted and any(f.startswith("redacted:name=") for f in redacted)
+    assert not any(email in f or "Lindqvist" in f for f in flags["on"])  # kinds and counts, never values
+    assert not any(f.startswith("redacted:") for f in flags["off"])

@@ -8,7 +8,7 @@ import uuid
 import grpc
 import pytest
 
-from cveval.job.v1 import job_pb2
+from cveval.job.v1 import job_pb2, job_state_pb2
 from cveval.result.v1 import result_pb2
 from cveval.upload.v1 import upload_pb2
 from tests.fixtures.documents import SAMPLE_CV, SAMPLE_PROJECT_REPORT, make_pdf, make_txt
@@ -54,10 +54,13 @@ async def test_upload_dedups_same_bytes(mesh: Mesh) -> None:
 async def test_evaluation_completes_with_breakdown_and_provenance(mesh: Mesh) -> None:
     cv_id, project_id = await uploaded_pair(mesh, " pipeline")
     queued = await mesh.jobs().Evaluate(job_pb2.EvaluateRequest(cv_id=cv_id, project_id=project_id))
-    assert queued.status == "queued"
+    assert queued.status == "queued" and queued.state == job_state_pb2.JOB_STATE_QUEUED
     updates = await wait_result(mesh, queued.id)
     final = updates[-1]
     assert final.status == "completed", final
+    # Every message carrying the status string carries the same state as the enum.
+    for update in updates:
+        assert job_state_pb2.JobState.Name(update.state) == f"JOB_STATE_{update.status.upper()}", update
     r = final.result
     assert 0.2 <= r.cv_match_rate <= 1.0
     assert 1.0 <= r.project_score <= 5.0
@@ -71,8 +74,10 @@ async def test_evaluation_completes_with_breakdown_and_provenance(mesh: Mesh) ->
     assert p.trace_id and len(p.trace_id) == 32
     stored = await mesh.results().GetResult(result_pb2.GetResultRequest(id=queued.id))
     assert stored.status == "completed" and stored.result == r
+    assert stored.state == job_state_pb2.JOB_STATE_COMPLETED
     job = await mesh.jobs().GetJob(job_pb2.GetJobRequest(id=queued.id))
     assert job.job.status == "completed" and job.job.attempts == 1
+    assert job.job.state == job_state_pb2.JOB_STATE_COMPLETED
 
 
 async def test_idempotency_key_replay_and_conflict(mesh: Mesh) -> None:

@@ -13,7 +13,7 @@ import time
 import tools.quality  # noqa: F401  (puts the import roots on sys.path before the domain imports below)
 from cveval_job.scoring.rubrics import default_vacancy
 from tests.fixtures.documents import SAMPLE_CV
-from tools.quality.adversarial import Case, counterfactual, false_positives, injection, stuffing
+from tools.quality.adversarial import INJECTION_SETS, Case, counterfactual, false_positives, injection, stuffing
 from tools.quality.benchmark import cost, labelled
 from tools.quality.checks import Check, summarize
 from tools.quality.corpus import Corpus, corpus_dir, load_corpus, project_reports
@@ -83,10 +83,14 @@ async def _run(corpus_override: str | None, labeled_override: str | None = None,
     own, other = _cases(corpus)
     reports = project_reports()
     report_case = Case("report_average", SAMPLE_CV, reports["average"], default_vacancy())
-    await add(await injection(own[0], report_case, pipeline))
+    for set_file in INJECTION_SETS:
+        await add(await injection(own[0], report_case, pipeline, set_file))
     clean = {c.name: (c.cv, "cv") for c in own} | {f"report_{k}": (v, "project") for k, v in reports.items()}
+    if corpus is not None:  # postings are never screened, but they are the clean text most like an instruction
+        clean |= {f"corpus job {k}": (v, "cv") for k, v in corpus.jobs.items()}
     if data is not None:
         clean |= {f"labelled cv {k}": (v, "cv") for k, v in data.cvs.items()}
+        clean |= {f"labelled posting {k}": (v, "cv") for k, v in data.postings.items()}
     await add(false_positives(clean))
     await add(await stuffing(other, pipeline))
     await add(await counterfactual(own, pipeline))

@@ -1,5 +1,7 @@
-"""Sections that change a document on purpose and check the scores do not follow: prompt injection (a fixed set
-written before the detector was last changed, data/injection_set.yaml), keyword stuffing (appended keyword line,
+"""Sections that change a document on purpose and check the scores do not follow: prompt injection (three fixed sets,
+never edited to fit the detector: data/injection_set.yaml and data/injection_heldout.yaml, written before the
+detector changes of decision records 0018 and 0028, and data/injection_blind.yaml, written after the last change
+and never used to tune it), keyword stuffing (appended keyword line,
 repeated skills block, hidden white or tiny text in a PDF and a DOCX, the posting pasted in) and counterfactual
 personal details (name, gender, pronouns, age, nationality, marital status, photo line, address)."""
 
@@ -16,7 +18,7 @@ from cveval_job.scoring.cv_scoring import job_profile
 from cveval_job.scoring.injection import INJECTION_FLAG, find_injections
 from cveval_job.scoring.model import Evaluation, Vacancy
 from cveval_job.scoring.stuffing import STUFFING_FLAGS
-from tests.fixtures.documents import make_pdf
+from tests.fixtures.documents import _latin1, make_pdf
 from tools.quality.checks import Check, render_table
 from tools.quality.corpus import data_yaml, extract
 from tools.quality.pipeline import Pipeline
@@ -53,7 +55,8 @@ def _placements(text: str, phrase: str) -> list[str]:
 
 def false_positives(clean: dict[str, tuple[str, str]]) -> Section:
     """The detector the scorers use, on documents nobody tampered with: (text, stage) by name."""
-    section = Section("Injection detector on clean documents (corpus and labelled CVs, sample CV, reports)")
+    section = Section("Injection detector on clean documents (corpus and labelled CVs and postings, sample CV, "
+                      "reports)")
     flagged = {name: find_injections(text, stage) for name, (text, stage) in clean.items()}
     hits = {name: found for name, found in flagged.items() if found}
     section.body = "\n".join(f"flagged {name}: {found[0][:100]}" for name, found in sorted(hits.items())) or "none"
@@ -62,9 +65,18 @@ def false_positives(clean: dict[str, tuple[str, str]]) -> Section:
     return section
 
 
-async def injection(cv_case: Case, report_case: Case, pipeline: Pipeline) -> Section:
-    section = Section("Injection: a fixed set of phrasings, each placed four ways, must not move scores and be flagged")
-    raw = data_yaml("injection_set.yaml")
+# file → what the set is, for the section title
+INJECTION_SETS = {
+    "injection_set.yaml": "the fixed set (written before decision record 0018)",
+    "injection_heldout.yaml": "the held-out set (written before decision record 0028; its misses were in view then)",
+    "injection_blind.yaml": "the blind set (written after the last detector change, never used to tune it)",
+}
+
+
+async def injection(cv_case: Case, report_case: Case, pipeline: Pipeline, set_file: str) -> Section:
+    section = Section(f"Injection, {INJECTION_SETS[set_file]}: each phrasing placed four ways must not move scores "
+                      "and must be flagged")
+    raw = data_yaml(set_file)
     rows: list[list[str]] = []
     flagged_total = runs_total = 0
     worst_all = 0.0
@@ -105,11 +117,12 @@ def _hidden_pdf(text: str, hidden: str) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font("helvetica", size=11)
-    for line in text.encode("latin-1", "replace").decode("latin-1").split("\n"):
+    # The same Latin-1 mapping as make_pdf (dashes kept), so the visible text is the base variant's text.
+    for line in _latin1(text).split("\n"):
         pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(255, 255, 255)  # white on white
     pdf.set_font("helvetica", size=1)  # and tiny
-    pdf.multi_cell(0, 1, hidden.encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 1, _latin1(hidden), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

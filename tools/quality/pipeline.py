@@ -106,7 +106,7 @@ class Pipeline:
         cache = CACHE_DIR / f"{model}.npz" if cached else None
         self.embedder = InProcessEmbedder(provider, model, cache)
         self.scorer = OfflineScorer(REFERENCE_DATE)
-        self.inner = EvaluationPipeline(self.embedder, MemoryChunks(), self.scorer)
+        self.inner = EvaluationPipeline(self.embedder, MemoryChunks(), self.scorer, today=lambda: REFERENCE_DATE)
 
     @property
     def model(self) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import LargeBinary, String, any_, bindparam, delete, select, tuple_
+from sqlalchemy import LargeBinary, String, any_, bindparam, delete, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cveval_gateway.adapters.tables import cache_owners, embeddings
+from cveval_gateway.adapters.tables import cache_owners, embeddings, forgotten_owners
 from cveval_gateway.cache.embeddings import Embedded
+from cveval_gateway.cache.memory import owner_digest
 
 
 class EmbeddingStore:
@@ -85,7 +86,34 @@ class EmbeddingStore:
                 await connection.execute(
                     delete(cache_owners).where(tuple_(cache_owners.c.model, cache_owners.c.text_sha256).in_(pairs))
                 )
+            # Other replicas hold memory copies too: they read this log and drop theirs (ForgetFeed).
+            digests = [{"owner_digest": owner_digest(o)} for o in owners]
+            await connection.execute(insert(forgotten_owners).values(digests))
         return pairs
+
+    async def last_forgotten(self) -> int:
+        """The id of the newest forgotten-owner row, 0 when there is none."""
+        newest = select(func.coalesce(func.max(forgotten_owners.c.id), 0))
+        async with self.engine.connect() as connection:
+            return int((await connection.execute(newest)).scalar_one())
+
+    async def forgotten_after(self, after: int, limit: int) -> list[tuple[int, str]]:
+        """Forgotten owners' digests with an id above `after`, oldest first, at most `limit`."""
+        statement = (
+            select(forgotten_owners.c.id, forgotten_owners.c.owner_digest)
+            .where(forgotten_owners.c.id > after)
+            .order_by(forgotten_owners.c.id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            return [(int(i), str(o)) for i, o in (await connection.execute(statement)).all()]
+
+    async def prune_forgotten(self, older_than_s: float) -> int:
+        """Delete forgotten-owner rows older than this; how many."""
+        cutoff = func.now() - text("make_interval(secs => :keep)").bindparams(keep=older_than_s)
+        async with self.engine.begin() as connection:
+            result = await connection.execute(delete(forgotten_owners).where(forgotten_owners.c.forgotten_at < cutoff))
+        return int(result.rowcount or 0)
 
     async def aclose(self) -> None:
         await self.engine.dispose()

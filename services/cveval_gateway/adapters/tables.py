@@ -8,7 +8,7 @@ query ever needs to look inside a vector (similarity search is not done here).
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, LargeBinary, MetaData, String, Table, func
+from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, func
 
 SCHEMA = "gateway"
 metadata = MetaData(schema=SCHEMA)
@@ -33,4 +33,14 @@ cache_owners = Table(
     Column("owner", String(200), primary_key=True),
     Column("model", String(200), primary_key=True),
     Column("text_sha256", LargeBinary, primary_key=True),
+)
+
+# Owners forgotten through any replica, in order, by sha256 (migration 0003): every replica reads the new rows and
+# drops its own in-memory copies, since a Forget call reaches one replica only. Rows are pruned after an hour.
+forgotten_owners = Table(
+    "forgotten_owners",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("owner_digest", String(64), nullable=False),
+    Column("forgotten_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

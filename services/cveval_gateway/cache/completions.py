@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from cachetools import TTLCache
 
-from cveval_gateway.cache.memory import ByteBudgetCache, sized
+from cveval_gateway.cache.memory import ByteBudgetCache, owner_digest, sized
 from cveval_gateway.observability import CACHE_REQUESTS
 from cveval_gateway.providers.base import ChatCall, ChatResult, ProviderInvalidOutput
 
@@ -66,20 +66,31 @@ class CompletionCache:
         self._failures: TTLCache[bytes, ProviderInvalidOutput, float] | None = (
             TTLCache(MAX_FAILURES, failure_ttl_s, clock) if failure_ttl_s > 0 else None
         )
-        # Owner -> keys of answers to prompts that carried its text; it ages like the answers themselves.
+        # Owner digest -> keys of answers to prompts that carried its text; it ages like the answers themselves.
         self._owned: TTLCache[str, set[bytes], float] = TTLCache(MAX_TAGGED_OWNERS, ttl_s, clock)
 
     def tag(self, key: bytes, owners: Sequence[str]) -> None:
-        for owner in owners:
-            bucket = self._owned.get(owner) or set()
+        for digest in map(owner_digest, owners):
+            bucket = self._owned.get(digest) or set()
             bucket.add(key)
-            self._owned[owner] = bucket
+            self._owned[digest] = bucket
 
     def forget(self, owners: Sequence[str]) -> int:
         """Drop every cached answer whose prompt carried these owners' texts; how many were dropped."""
+        return self.forget_digests([owner_digest(o) for o in owners])
+
+    def clear(self) -> None:
+        """Drop every cached answer and remembered failure."""
+        self._owned.clear()
+        self.memory.clear()
+        if self._failures is not None:
+            self._failures.clear()
+
+    def forget_digests(self, digests: Sequence[str]) -> int:
+        """`forget`, for owners named by their digests (as the forgotten-owners log names them)."""
         dropped = 0
-        for owner in owners:
-            for key in self._owned.pop(owner, set()):
+        for digest in digests:
+            for key in self._owned.pop(digest, set()):
                 dropped += int(self.memory.pop(key))
                 if self._failures is not None:
                     self._failures.pop(key, None)

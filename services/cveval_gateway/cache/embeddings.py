@@ -18,7 +18,7 @@ from typing import Final, Protocol
 import numpy as np
 from cachetools import LRUCache
 
-from cveval_gateway.cache.memory import ByteBudgetCache, sized
+from cveval_gateway.cache.memory import ByteBudgetCache, owner_digest, sized
 from cveval_gateway.observability import CACHE_ERRORS, CACHE_REQUESTS
 
 log = logging.getLogger(__name__)
@@ -99,10 +99,10 @@ class EmbeddingCache:
         Awaited, unlike `keep`: an untagged stored vector could never be forgotten."""
         if not owners or not keys:
             return
-        for owner in owners:
-            bucket = self._owned.get(owner) or set()
+        for digest in map(owner_digest, owners):
+            bucket = self._owned.get(digest) or set()
             bucket.update((model, key) for key in keys)
-            self._owned[owner] = bucket
+            self._owned[digest] = bucket
         if self.store is not None:
             try:
                 await self.store.tag(model, keys, owners)
@@ -114,13 +114,27 @@ class EmbeddingCache:
         """Drop every cached vector of these owners, from memory and PostgreSQL; how many (model, key) pairs."""
         await self.flush()  # a pending write must not bring back a vector just forgotten
         pairs: set[tuple[str, bytes]] = set()
-        for owner in owners:
-            pairs |= self._owned.pop(owner, set())
+        for digest in map(owner_digest, owners):
+            pairs |= self._owned.pop(digest, set())
         if self.store is not None:
             pairs |= set(await self.store.forget(owners))
         for pair in pairs:
             self.memory.pop(pair)
         return len(pairs)
+
+    def clear_memory(self) -> None:
+        """Drop every memory copy: this replica lost track of what others forgot."""
+        self._owned.clear()
+        self.memory.clear()
+
+    def drop_from_memory(self, digests: Sequence[str]) -> int:
+        """Drop this replica's memory copies of the vectors of owners named by their digests (another replica
+        deleted the stored rows)."""
+        dropped = 0
+        for digest in digests:
+            for pair in self._owned.pop(digest, set()):
+                dropped += int(self.memory.pop(pair))
+        return dropped
 
     async def lookup(self, model: str, keys: Sequence[bytes], budget_s: float) -> dict[bytes, Embedded]:
         """Cached vectors of distinct `keys`: memory first, then one PostgreSQL query for the rest."""

@@ -7,6 +7,7 @@ and the metrics live here.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from collections.abc import Callable
@@ -18,6 +19,12 @@ from cveval_gateway.observability import CACHE_BYTES, CACHE_EVICTIONS
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+def owner_digest(owner: str) -> str:
+    """What the caches file an owner's entries under: its sha256, so the forgotten-owners log that every replica
+    reads holds no document id (an erased candidate leaves no id behind), and the indexes match it directly."""
+    return hashlib.sha256(owner.encode("utf-8")).hexdigest()
 
 # What CPython spends per entry besides the payload objects: cachetools keeps a data dict, a size dict and an LRU
 # order per key, plus the key tuple and the value object. tracemalloc on 3.11 shows ~290 bytes; rounded up so the

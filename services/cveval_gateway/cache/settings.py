@@ -32,3 +32,8 @@ class GatewaySettings(BaseSettings):
     )
     batch_max: int = Field(default=256, ge=1, description="most texts in one upstream embedding call")
     loop_lag_interval_s: float = Field(default=1.0, gt=0, description="how often the event-loop lag is sampled")
+    forget_poll_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="how often a replica reads the Forget calls other replicas served, to drop its own memory copies",
+    )

@@ -37,6 +37,8 @@ vacancies = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # Fall back to the offline scorer when the model provider is unavailable (migration 0003).
     Column("allow_degraded_scoring", Boolean, nullable=False, server_default="true"),
+    # Redact personal data before any text goes to an external model provider (migration 0006_scoring).
+    Column("redact_personal_data", Boolean, nullable=False, server_default="true"),
     # NULL: global (the shipped default, visible to every tenant, read-only); else the owning tenant (0004).
     Column("tenant", String(128), nullable=True),
     Column("created_by", String(255), nullable=False),

@@ -29,6 +29,7 @@ def _row_to_vacancy(row: Any) -> Vacancy:
         version=m["version"],
         scoring_notes=m["scoring_rubric"],
         allow_degraded_scoring=m["allow_degraded_scoring"],
+        redact_personal_data=m["redact_personal_data"],
     )
 
 
@@ -46,6 +47,7 @@ def _content(vacancy: Vacancy) -> dict[str, Any]:
         project_rubric=rubric_to_json(vacancy.project_rubric),
         version=vacancy.version,
         allow_degraded_scoring=vacancy.allow_degraded_scoring,
+        redact_personal_data=vacancy.redact_personal_data,
         created_at=datetime.now(UTC),
     )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from cveval_job.scoring.injection import strip_injections
 from cveval_job.scoring.personal import drop_personal_details
-from cveval_job.scoring.stuffing import remove_stuffing
+from cveval_job.scoring.stuffing import HIDDEN_TEXT_FLAG, remove_hidden_text_marker, remove_stuffing
 
 __all__ = ["CleanCv", "clean_cv"]
 
@@ -21,7 +21,8 @@ class CleanCv:
 
 
 def clean_cv(text: str, job_description: str) -> CleanCv:
-    without_injections, injections = strip_injections(text, "cv")
+    visible, had_hidden = remove_hidden_text_marker(text)
+    without_injections, injections = strip_injections(visible, "cv")
     without_stuffing, flags = remove_stuffing(without_injections, job_description)
     clean, personal = drop_personal_details(without_stuffing)
-    return CleanCv(clean, injections, flags, personal)
+    return CleanCv(clean, injections, flags | ({HIDDEN_TEXT_FLAG} if had_hidden else set()), personal)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Final
@@ -18,7 +19,9 @@ from cveval_job.scoring.job_profile import JobProfile, Unit, job_profile
 from cveval_job.scoring.parameter_mapping import known_key
 from cveval_job.scoring.scales import ACHIEVEMENT_BANDS, KEYWORD_BANDS, KIND_BANDS, SHARE_BANDS, band, count, names
 from cveval_job.scoring.semantic import SemanticEvidence
+from cveval_job.scoring.semantic_roles import achievement_band, experience_band, weighted_relevant_years
 from cveval_job.scoring.skills import default_lexicon, expand_skills, extract_skills
+from cveval_job.scoring.skills_in_use import text_in_use
 from cveval_job.scoring.text import content_stems, shorten
 
 __all__ = [
@@ -26,6 +29,7 @@ __all__ = [
     "CV_NOT_BUILT_IN",
     "CvAssessment",
     "JobProfile",
+    "RoleContext",
     "assess_cv",
     "job_profile",
     "known_key",
@@ -38,6 +42,9 @@ BROAD_WEIGHT: Final = 0.5
 # roadmapping) earns part of its weight: adjacent skills transfer, and "none of the skills, but the same field" is a
 # better fit than "a different field".
 RELATED_CREDIT: Final = 0.3
+# A required skill the CV names only in a list (a skills section, a keyword line), never in a role, a project or a
+# sentence about what was done: a claim, worth part of its weight (decision record 0028 measures 0, this and 1).
+LISTED_CREDIT: Final = 0.7
 # A posting naming fewer specific skills than this is only partly described by the lexicon; its own wording
 # (content words shared with the CV) fills the rest, in proportion to what the lexicon misses.
 SPECIFIC_UNITS: Final = 6
@@ -46,6 +53,15 @@ SPECIFIC_UNITS: Final = 6
 KEYWORD_SCALE: Final = 1.5
 # Broad skills ("communication", "software development") are named by almost every posting: they count, but less.
 _BROAD: Final = frozenset({"soft", "general"})
+
+
+@dataclass(frozen=True)
+class RoleContext:
+    """What the measures by meaning need besides the evidence: the CV as scored, the job, the reference date."""
+
+    cv_text: str
+    job: JobProfile
+    today: date
 
 
 @dataclass(frozen=True)
@@ -66,19 +82,24 @@ def _unit_name(unit: Unit, have: frozenset[str]) -> str:
     return "/".join(present or sorted(unit))
 
 
-def _technical(cv: str, job: JobProfile) -> tuple[int, tuple[str, ...], list[str], list[str], list[str]]:
+def _technical(
+    cv: str, job: JobProfile, today: date
+) -> tuple[int, tuple[str, ...], list[str], list[str], list[str]]:
     if job.uses_keywords:
         present = job.keywords & content_stems(cv)
         share = len(present) / len(job.keywords) if job.keywords else 0.0
         note = f"job names few known skills; {len(present)}/{len(job.keywords)} of its keywords appear in the CV"
         # Stems are not names a reader would recognise, so no skill list is reported in this mode.
         return band(share, KEYWORD_BANDS), (note,), [], [], ["jd_skills_unrecognized"]
-    have = expand_skills(extract_skills(cv))
+    # A skill counts in full where the CV shows it in use (a role, a project, a sentence); named only in a list, it
+    # is a claim and earns LISTED_CREDIT (skills_in_use.py).
+    have = expand_skills(extract_skills(text_in_use(cv, today)))
+    listed = expand_skills(extract_skills(cv))
     found_core = [_unit_name(u, have) for u in job.core if u & have]
     found_opt = [_unit_name(u, have) for u in job.optional if u & have]
     missing = [_unit_name(u, have) for u in job.core if not u & have]
     categories = default_lexicon().categories
-    areas = {categories.get(s) for s in have} - _BROAD - {None}
+    areas = {categories.get(s) for s in listed} - _BROAD - {None}
 
     def weight(unit: Unit, base: float) -> float:
         return base * (BROAD_WEIGHT if all(categories.get(s) in _BROAD for s in unit) else 1.0)
@@ -86,11 +107,14 @@ def _technical(cv: str, job: JobProfile) -> tuple[int, tuple[str, ...], list[str
     def credit(unit: Unit) -> float:
         if unit & have:
             return 1.0
+        if unit & listed:
+            return LISTED_CREDIT
         return RELATED_CREDIT if any(categories.get(s) in areas for s in unit) else 0.0
 
     units = [(u, weight(u, 1.0)) for u in job.core] + [(u, weight(u, OPTIONAL_WEIGHT)) for u in job.optional]
     share = sum(w * credit(u) for u, w in units) / sum(w for _, w in units)
-    related = [_unit_name(u, have) for u in job.core if 0 < credit(u) < 1]
+    related = [_unit_name(u, have) for u in job.core if 0 < credit(u) < 1 and not u & listed]
+    listed_only = [_unit_name(u, listed) for u in job.core if not u & have and u & listed]
     evidence = [f"found {len(found_core)}/{len(job.core)} required skills: {names(found_core) or 'none'}"]
     specific = sum(1 for u in job.core if weight(u, 1.0) == 1.0)
     if specific < SPECIFIC_UNITS and job.keywords:
@@ -99,7 +123,8 @@ def _technical(cv: str, job: JobProfile) -> tuple[int, tuple[str, ...], list[str
         share = lexicon_part * share + (1 - lexicon_part) * min(1.0, KEYWORD_SCALE * keyword_share)
         evidence.append(f"job names few specific skills: {keyword_share:.0%} of its key terms appear in the CV")
     if missing:
-        evidence.append(f"missing: {names(missing)}")
+        evidence.append(f"missing: {names(missing)}" + (f" (only listed, not shown in use: {names(listed_only, 5)})"
+                                                        if listed_only else ""))
     if related:
         evidence.append(f"related skills in the same area for: {names(related, 5)}")
     if found_opt:
@@ -160,7 +185,7 @@ CV_NOT_BUILT_IN: Final = ("lead", "communicat", "soft$", "mentor", "educat", "de
 
 
 def assess_cv(cv: str, job: JobProfile, today: date) -> CvAssessment:
-    tech, tech_ev, found, missing, flags = _technical(cv, job)
+    tech, tech_ev, found, missing, flags = _technical(cv, job, today)
     exp_score, exp_ev, exp = _experience(cv, job, today)
     ach_score, ach_ev, items = _achievements(cv, job)
     fit_score, fit_ev, kinds = _fit(cv)
@@ -186,8 +211,9 @@ def assess_cv(cv: str, job: JobProfile, today: date) -> CvAssessment:
     )
 
 
-def with_meaning(cv: CvAssessment, semantic: SemanticEvidence | None) -> CvAssessment:
-    """technical_skills blended with what the embeddings found (SemanticEvidence.blend), with that evidence shown."""
+def with_meaning(cv: CvAssessment, semantic: SemanticEvidence | None, meaning: RoleContext) -> CvAssessment:
+    """technical_skills blended with what the embeddings found (SemanticEvidence.blend); experience and achievements
+    each averaged with their measure by meaning (semantic_roles.py); the evidence shown beside each."""
     if semantic is None or semantic.band is None:
         return cv
     lexical = cv.scores["technical_skills"]
@@ -197,4 +223,21 @@ def with_meaning(cv: CvAssessment, semantic: SemanticEvidence | None) -> CvAsses
         note += f"; closest: {shorten(best.requirement, 60)!r} ↔ {shorten(best.evidence, 60)!r}"
     scores = {**cv.scores, "technical_skills": semantic.blend(lexical)}
     evidence = {**cv.evidence, "technical_skills": (*cv.evidence["technical_skills"][:2], note)}
+    roles = semantic.roles
+    years = weighted_relevant_years(roles, meaning.cv_text, meaning.today) if roles else None
+    achieved = achievement_band(roles) if roles else None
+    if roles is not None and years is not None and achieved is not None:
+        # Floor for experience, half up for achievements: the roundings fitted on half A (decision record 0028).
+        by_meaning = experience_band(years, meaning.job.required_years)
+        scores["experience_level"] = (cv.scores["experience_level"] + by_meaning) // 2
+        scores["relevant_achievements"] = math.floor((cv.scores["relevant_achievements"] + achieved) / 2 + 0.5)
+        evidence["experience_level"] = (
+            *cv.evidence["experience_level"][:2],
+            f"by meaning: ~{years:.1f} years in roles or projects close to the job (band {by_meaning}/5)",
+        )
+        evidence["relevant_achievements"] = (
+            *cv.evidence["relevant_achievements"][:2],
+            f"by meaning: the job's requirements meet the CV's roles at cosine {roles.coverage:.2f} on average "
+            f"(band {achieved}/5)",
+        )
     return replace(cv, scores=scores, evidence=evidence)

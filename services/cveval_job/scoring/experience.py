@@ -15,7 +15,15 @@ from typing import Final
 
 from cveval_job.scoring.text import normalize
 
-__all__ = ["DatedRole", "ExperienceEvidence", "dated_roles", "explicit_years", "required_years", "years_of_experience"]
+__all__ = [
+    "DatedRole",
+    "ExperienceEvidence",
+    "dated_blocks",
+    "dated_roles",
+    "explicit_years",
+    "required_years",
+    "years_of_experience",
+]
 
 _MONTHS: Final[dict[str, int]] = {}
 for _number, _names in enumerate(
@@ -213,12 +221,24 @@ def _line_around(text: str, start: int, end: int) -> str:
 
 def dated_roles(text: str, today: date, relevant: Callable[[str], bool] | None = None) -> list[DatedRole]:
     """Dated ranges that look like jobs: not under an education or projects heading, not on a degree line."""
+    return _dated(text, today, relevant, skip=("education", "projects"))
+
+
+def dated_blocks(text: str, today: date) -> list[DatedRole]:
+    """Dated roles and dated projects (a freelancer's projects are their roles), not education: the blocks whose
+    meaning the pipeline compares with the job (semantic_roles.py). `relevant` is left True: meaning decides."""
+    return _dated(text, today, None, skip=("education",))
+
+
+def _dated(
+    text: str, today: date, relevant: Callable[[str], bool] | None, skip: tuple[str, ...]
+) -> list[DatedRole]:
     clean = normalize(text)
     marks = _section_kinds(clean)
     found: list[tuple[int, int, int]] = []  # (position, start, end)
     for pattern, open_ended in ((_RANGE, False), (_SINCE, True)):
         for m in pattern.finditer(clean):
-            if _kind_at(marks, m.start()) in ("education", "projects"):
+            if _kind_at(marks, m.start()) in skip:
                 continue
             if _DEGREE.search(_line_around(clean, m.start(), m.end())):
                 continue

@@ -53,6 +53,7 @@ from cveval_job.scoring.prompts import (
     stage_schema,
 )
 from cveval_job.scoring.redaction import redact, redaction_flags
+from cveval_job.scoring.stuffing import HIDDEN_TEXT_FLAG, remove_hidden_text_marker
 from cveval_kit import errors
 
 __all__ = ["SCORER_NAME", "SCORER_VERSION", "STEPS", "LlmScorer"]
@@ -180,7 +181,8 @@ class LlmScorer:
         vacancy = inp.vacancy
         cleaned = clean_cv(inp.cv_text, vacancy.job_description)
         cv_text, cv_injections = cleaned.text, cleaned.injections
-        report, report_injections = strip_injections(inp.project_text, "project")
+        visible_report, report_hidden = remove_hidden_text_marker(inp.project_text)
+        report, report_injections = strip_injections(visible_report, "project")
         redacted: Counter[str] = Counter()
         if vacancy.redact_personal_data:
             # Before anything leaves the mesh: the model provider never sees the candidate's contact data.
@@ -235,6 +237,7 @@ class LlmScorer:
             flags=tuple(sorted({
                 *_flags(inp, bool(cv_injections or report_injections or model_saw_injection)),
                 *cleaned.stuffing_flags,
+                *([HIDDEN_TEXT_FLAG] if report_hidden else []),
                 *redaction_flags(redacted),
                 *usage.flags(),
                 *fallback,

@@ -13,7 +13,14 @@ from typing import Final
 
 from cveval_job.scoring import rubric_math
 from cveval_job.scoring.candidate_text import clean_cv
-from cveval_job.scoring.cv_scoring import CV_ALIASES, CV_NOT_BUILT_IN, assess_cv, job_profile, with_meaning
+from cveval_job.scoring.cv_scoring import (
+    CV_ALIASES,
+    CV_NOT_BUILT_IN,
+    RoleContext,
+    assess_cv,
+    job_profile,
+    with_meaning,
+)
 from cveval_job.scoring.feedback import RubricView, cv_feedback, overall_summary, project_feedback
 from cveval_job.scoring.generic_scoring import generic_flag, score_generically
 from cveval_job.scoring.guide_terms import DocumentIndex, index_document
@@ -22,12 +29,14 @@ from cveval_job.scoring.model import Chunk, Evaluation, ParameterScore, Rubric, 
 from cveval_job.scoring.parameter_mapping import resolve_parameters
 from cveval_job.scoring.project_evidence import claims
 from cveval_job.scoring.project_scoring import PROJECT_ALIASES, PROJECT_NOT_BUILT_IN, assess_project
+from cveval_job.scoring.stuffing import HIDDEN_TEXT_FLAG, remove_hidden_text_marker
 from cveval_job.scoring.text import collapse
 
 __all__ = ["SCORER_NAME", "SCORER_VERSION", "OfflineScorer"]
 
 SCORER_NAME: Final = "offline"
-SCORER_VERSION: Final = "offline-4"  # 4: technical skills also by meaning (embeddings); 3: custom rubric parameters
+# 5: experience and achievements also by meaning; 4: technical skills also by meaning; 3: custom rubric parameters
+SCORER_VERSION: Final = "offline-5"
 # About 25 pages of text. Longer documents are scored on their beginning (and flagged): it bounds the work per job,
 # and a CV or report that long has said what matters well before the end.
 MAX_SCORED_CHARS: Final = 60_000
@@ -112,11 +121,15 @@ class OfflineScorer:
         cleaned = clean_cv(inp.cv_text[:MAX_SCORED_CHARS], inp.vacancy.job_description)
         cv_text, cv_injections = cleaned.text, cleaned.injections
         flags.update(cleaned.stuffing_flags)
-        report, report_injections = strip_injections(inp.project_text[:MAX_SCORED_CHARS], "project")
+        visible_report, report_hidden = remove_hidden_text_marker(inp.project_text[:MAX_SCORED_CHARS])
+        report, report_injections = strip_injections(visible_report, "project")
+        if report_hidden:
+            flags.add(HIDDEN_TEXT_FLAG)
         vacancy = inp.vacancy
 
         job = job_profile([_with_context(vacancy.job_description, inp.cv_context, "job_description")])
-        cv = with_meaning(assess_cv(cv_text, job, self._reference_date()), inp.semantic)
+        today = self._reference_date()
+        cv = with_meaning(assess_cv(cv_text, job, today), inp.semantic, RoleContext(cv_text, job, today))
         brief = _with_context(vacancy.study_case_brief, inp.project_context, "study_case_brief")
         project = assess_project(report, brief)
 

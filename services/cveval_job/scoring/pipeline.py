@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Final, Protocol
 
 from opentelemetry import trace
@@ -31,6 +32,7 @@ from cveval_job.scoring.candidate_text import clean_cv
 from cveval_job.scoring.model import Chunk, Evaluation, ScoringInput, Vacancy
 from cveval_job.scoring.ports import Scorer
 from cveval_job.scoring.semantic import SemanticEvidence, semantic_evidence
+from cveval_job.scoring.semantic_roles import role_evidence, role_texts
 from cveval_kit import errors
 
 __all__ = [
@@ -141,10 +143,16 @@ async def embed_reference(embedder: Embedder, vacancy: Vacancy) -> tuple[str, li
 
 
 class EvaluationPipeline:
-    def __init__(self, embedder: Embedder, store: ReferenceStore, scorer: Scorer) -> None:
+    """`today` is the reference date for "Present" in the CV's dated roles (the scorer's own, passed by the caller:
+    the domain never reads the clock)."""
+
+    def __init__(
+        self, embedder: Embedder, store: ReferenceStore, scorer: Scorer, *, today: Callable[[], date]
+    ) -> None:
         self.embedder = embedder
         self.store = store
         self.scorer = scorer
+        self.today = today
 
     async def _reference(self, vacancy: Vacancy, model: str) -> list[EmbeddedChunk]:
         """Stored chunks of this model, else embedded now and stored (once per vacancy and model)."""
@@ -188,9 +196,11 @@ class EvaluationPipeline:
             # The CV as the scorer reads it (no injected, stuffed or personal text), so none of that moves a vector.
             cv_clean = clean_cv(cv_text, vacancy.job_description).text or cv_text
             passages, project_queries = query_windows(cv_clean, CV_PASSAGES), query_windows(project_text)
-            embedded = await self.embedder.embed([*passages, *project_queries])
+            roles = role_texts(cv_clean, self.today())
+            embedded = await self.embedder.embed([*passages, *roles, *project_queries])
             cv_vectors = embedded.vectors[: len(passages)]
-            project_vectors = embedded.vectors[len(passages) :]
+            role_vectors = embedded.vectors[len(passages) : len(passages) + len(roles)]
+            project_vectors = embedded.vectors[len(passages) + len(roles) :]
         with _step("reference_chunks", timings):
             chunks = await self._reference(vacancy, embedded.model)
         with _step("retrieve", timings):
@@ -199,7 +209,11 @@ class EvaluationPipeline:
             _record("cv", cv_hits)
             _record("project", project_hits)
             job = [(c.text, c.vector) for c in chunks if c.source == "job_description"]
-            semantic = semantic_evidence(embedded.model, list(zip(passages, cv_vectors, strict=True)), job)
+            cv_passages = list(zip(passages, cv_vectors, strict=True))
+            semantic = semantic_evidence(embedded.model, cv_passages, job)
+            if semantic is not None:
+                found = role_evidence(embedded.model, list(zip(roles, role_vectors, strict=True)), cv_passages, job)
+                semantic = replace(semantic, roles=found)
         return embedded.model, cv_hits, project_hits, semantic
 
     async def _score(

@@ -22,6 +22,8 @@ from typing import Final
 
 import numpy as np
 
+from cveval_job.scoring.semantic_roles import RoleEvidence
+
 __all__ = ["CALIBRATION", "SEMANTIC_WEIGHT", "Match", "SemanticEvidence", "semantic_evidence"]
 
 # model → (cosine of band 1's upper edge … band 5's lower edge): five equal bands between lo and hi.
@@ -43,6 +45,7 @@ class SemanticEvidence:
     model: str
     document_cosine: float
     matches: tuple[Match, ...]  # the strongest requirement ↔ passage pairs, best first
+    roles: RoleEvidence | None = None  # the CV's dated roles and projects by meaning (semantic_roles.py)
 
     @property
     def band(self) -> int | None:

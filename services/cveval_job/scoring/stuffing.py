@@ -20,16 +20,28 @@ from cveval_job.scoring.text import looks_like_heading, normalize
 
 __all__ = [
     "COPIED_POSTING_FLAG",
+    "HIDDEN_TEXT_FLAG",
     "KEYWORD_LIST_FLAG",
     "REPEATED_TEXT_FLAG",
     "STUFFING_FLAGS",
+    "remove_hidden_text_marker",
     "remove_stuffing",
 ]
 
 KEYWORD_LIST_FLAG: Final = "keyword_list_suspected"
 REPEATED_TEXT_FLAG: Final = "repeated_text_removed"
 COPIED_POSTING_FLAG: Final = "posting_text_copied"
-STUFFING_FLAGS: Final = frozenset({KEYWORD_LIST_FLAG, REPEATED_TEXT_FLAG, COPIED_POSTING_FLAG})
+HIDDEN_TEXT_FLAG: Final = "hidden_text_removed"
+STUFFING_FLAGS: Final = frozenset({KEYWORD_LIST_FLAG, REPEATED_TEXT_FLAG, COPIED_POSTING_FLAG, HIDDEN_TEXT_FLAG})
+# The line the upload service appends when it left out text a reader could not see (white, tiny, invisible or
+# hidden text; its domain/hidden_text.py HIDDEN_TEXT_MARKER): kinds and counts only, the text itself is gone.
+_HIDDEN_TEXT_MARKER: Final = re.compile(r"^\[hidden text removed at upload: [^\]\n]*\]\s*$", re.MULTILINE)
+
+
+def remove_hidden_text_marker(text: str) -> tuple[str, bool]:
+    """The text without the upload's hidden-text marker, and whether it had one."""
+    cleaned, found = _HIDDEN_TEXT_MARKER.subn("", text)
+    return (cleaned, True) if found else (text, False)
 
 MIN_REPEATED_CHARS: Final = 20  # shorter lines ("Python", "Kenntnisse") recur in honest CVs
 MIN_POSTING_WORDS: Final = 6  # a posting sentence this long found verbatim in a CV was copied, not written

@@ -65,6 +65,7 @@ class VacancyDraft:
     cv_rubric: RubricDraft | None = None  # None: the default rubric
     project_rubric: RubricDraft | None = None
     allow_degraded_scoring: bool = True
+    redact_personal_data: bool = True
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,7 @@ def build_vacancy(draft: VacancyDraft) -> Vacancy:
         project_rubric=project,
         version="pending",
         allow_degraded_scoring=draft.allow_degraded_scoring,
+        redact_personal_data=draft.redact_personal_data,
     )
     digest = content_digest(content)
     identity_parts: dict[str, Any] = {"title": title.casefold(), "content": digest}
@@ -192,6 +194,9 @@ def build_vacancy(draft: VacancyDraft) -> Vacancy:
         # lenient one; only the non-default value is added, so every id minted before this policy existed stays.
         # Not part of the version: that names what is scored against, and the texts and rubrics are the same.
         identity_parts["allow_degraded_scoring"] = False
+    if not draft.redact_personal_data:
+        # The same reasoning: a vacancy that sends personal data out is never the one that redacts it.
+        identity_parts["redact_personal_data"] = False
     identity = _digest(identity_parts)
     return replace(content, id=f"{ID_PREFIX}{identity[:24]}", version=digest[:VERSION_CHARS])
 

@@ -40,6 +40,7 @@ def draft_from_request(request: vacancy_pb2.CreateVacancyRequest) -> VacancyDraf
         allow_degraded_scoring=(
             request.allow_degraded_scoring if request.HasField("allow_degraded_scoring") else True
         ),
+        redact_personal_data=request.redact_personal_data if request.HasField("redact_personal_data") else True,
     )
 
 
@@ -70,6 +71,7 @@ def vacancy_to_proto(stored: StoredVacancy, *, full: bool = True) -> vacancy_pb2
         version=v.version,
         created_at=created,
         allow_degraded_scoring=v.allow_degraded_scoring,
+        redact_personal_data=v.redact_personal_data,
     )
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Final
 
 from opentelemetry import trace
@@ -67,7 +68,7 @@ class Evaluator:
         self.documents = documents
         self.vacancies = vacancies
         self.fallback = fallback
-        self.pipeline = EvaluationPipeline(gateway, vacancies, scorer)
+        self.pipeline = EvaluationPipeline(gateway, vacancies, scorer, today=date.today)
 
     async def run(self, job: Job, *, last_attempt: bool = False) -> Outcome:
         """On earlier deliveries an unavailable provider raises errors.Unavailable (the job is retried); only the last

@@ -33,6 +33,7 @@ from cveval_upload.domain.docx_blocks import (
     paragraph_lines,
     row_line,
 )
+from cveval_upload.domain.hidden_text import HiddenText
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
@@ -98,7 +99,8 @@ def docx_lines(data: bytes, take: Callable[[str], None], limits: DocxLimits | No
         body = [line for line in reader.lines(_DOCUMENT, sections, rels) if _took(take, line)]
         headers = _unique(reader, sections.headers, take)
         footers = _unique(reader, sections.footers, take)
-    return [*headers, *body, *footers]
+    marker = reader.hidden.marker()  # what a reader could not see is left out and reported (hidden_text.py)
+    return [*headers, *body, *footers, *([marker] if marker else [])]
 
 
 def _took(take: Callable[[str], None], line: str) -> bool:
@@ -189,6 +191,7 @@ class _PartReader:
         self.archive = archive
         self.limits = limits
         self.elements = 0
+        self.hidden = HiddenText()
 
     def lines(self, name: str, sections: _Sections | None = None, rels: dict[str, str] | None = None) -> Iterator[str]:
         if name not in self.archive.NameToInfo:
@@ -228,9 +231,9 @@ class _PartReader:
             if open_p or open_txbx or open_skipped:
                 continue  # inside a block: read with it when the block ends
             if tag == P and not open_tbl:
-                yield from paragraph_lines(element)
+                yield from paragraph_lines(element, self.hidden)
             elif tag == TR and open_tbl == 1:
-                line = row_line(element)
+                line = row_line(element, self.hidden)
                 if line:
                     yield line
             elif open_tbl:

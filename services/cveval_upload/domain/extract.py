@@ -17,6 +17,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedErr
 
 from cveval_upload.domain.docx_text import DocxLimitExceeded, DocxLimits, UnsafeDocx, docx_lines
 from cveval_upload.domain.errors import CorruptDocument, EmptyText, FileTooLarge, UploadError, describe_field
+from cveval_upload.domain.hidden_text import HiddenText, PdfVisibility
 from cveval_upload.domain.normalize import has_letters, normalize_text
 from cveval_upload.domain.sniff import DOCX, PDF, TXT
 
@@ -125,10 +126,13 @@ def _pdf_text(data: bytes, field: str | None, max_pages: int, budget: _Budget) -
         if page_count > max_pages:
             raise FileTooLarge(f"the {label} has {page_count} pages; the limit is {max_pages}", field=field)
         texts: list[str] = []
+        hidden = HiddenText()
         for page in reader.pages:
-            page_text = page.extract_text() or ""
+            page_text = _visible_page_text(page, hidden)
             budget.take(page_text)
             texts.append(page_text)
+        if hidden.pieces:
+            texts.append(hidden.marker())
     except (UploadError, MemoryError):
         # MemoryError is the sandbox's memory limit (adapters/extraction_pool.py), not a damaged file.
         raise
@@ -152,6 +156,15 @@ def _pdf_text(data: bytes, field: str | None, max_pages: int, budget: _Budget) -
         ) from None
     # A blank line between pages keeps a paragraph break where the page broke.
     return "\n\n".join(texts), page_count
+
+
+def _visible_page_text(page: pypdf.PageObject, hidden: HiddenText) -> str:
+    """The page's text without what a reader cannot see (hidden_text.py), counted in `hidden`."""
+    visibility = PdfVisibility(hidden)
+    before = sum(hidden.pieces.values())
+    text = page.extract_text(visitor_operand_before=visibility.before, visitor_text=visibility.text) or ""
+    # pypdf's own output when nothing was hidden: the pieces it reports are the same text, this keeps it exact.
+    return text if sum(hidden.pieces.values()) == before else visibility.visible
 
 
 def _docx_text(data: bytes, field: str | None, max_unzipped: int, budget: _Budget) -> str:

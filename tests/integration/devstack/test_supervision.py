@@ -55,16 +55,19 @@ def _descendants(root: int) -> set[tuple[int, str]]:
 class Run:
     """One supervisor process, with every descendant it ever had recorded by a background watcher."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, via_parent: bool = False) -> None:
         self.data_dir = data_dir
         self.http_port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("CVEVAL_DATABASE_URL", "CVEVAL_NATS_URL")}
         env["CVEVAL_LLM_BASE_URL"] = ""
         self.output = data_dir / "supervisor.out"
         data_dir.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "cveval_devstack", "--data-dir", str(data_dir / "data"), *self._flags()]
+        if via_parent:  # as `make run` starts it: a parent that passes no signal on and can die on its own
+            command = [sys.executable, "-c", "import subprocess, sys; subprocess.run(sys.argv[1:])", *command]
         with self.output.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "cveval_devstack", "--data-dir", str(data_dir / "data"), *self._flags()],
+                command,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=REPO_ROOT,
@@ -133,11 +136,11 @@ class Run:
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Iterator[Callable[[], Run]]:
+def run(tmp_path: Path) -> Iterator[Callable[..., Run]]:
     runs: list[Run] = []
 
-    def start() -> Run:
-        runs.append(Run(tmp_path / f"run{len(runs)}"))
+    def start(via_parent: bool = False) -> Run:
+        runs.append(Run(tmp_path / f"run{len(runs)}", via_parent=via_parent))
         return runs[-1]
 
     try:
@@ -150,7 +153,7 @@ def run(tmp_path: Path) -> Iterator[Callable[[], Run]]:
 
 
 @pytest.mark.parametrize("processes", [1, 4, 9], ids=["postgres-starting", "servers-up", "services-starting"])
-def test_repeated_sigterm_during_start_up_leaves_no_process(run: Callable[[], Run], processes: int) -> None:
+def test_repeated_sigterm_during_start_up_leaves_no_process(run: Callable[..., Run], processes: int) -> None:
     r = run()
     # Signalled at different points of start-up: while PostgreSQL starts, once the servers are up (migrations run),
     # and while the services start; six times, so some land while it is already stopping.
@@ -161,7 +164,7 @@ def test_repeated_sigterm_during_start_up_leaves_no_process(run: Callable[[], Ru
     assert took < STOP_BOUND_S
 
 
-def test_a_killed_supervisor_takes_its_servers_with_it(run: Callable[[], Run]) -> None:
+def test_a_killed_supervisor_takes_its_servers_with_it(run: Callable[..., Run]) -> None:
     """SIGKILL cannot be handled: the servers learn of it from the kernel (parent-death signal) and stop."""
     r = run()
     r.wait_for(lambda: len(r.seen) >= 4, START_BOUND_S, "servers started")
@@ -169,6 +172,16 @@ def test_a_killed_supervisor_takes_its_servers_with_it(run: Callable[[], Run]) -
     r.proc.kill()
     r.proc.wait(10)
     assert r.gone_within(STOP_BOUND_S) < STOP_BOUND_S
+
+
+def test_a_killed_make_run_stops_the_stack(run: Callable[..., Run]) -> None:
+    """`make` dies on SIGTERM without passing it on: the stack hears of it from the kernel and stops cleanly."""
+    r = run(via_parent=True)
+    r.wait_for(lambda: "cveval: up in" in r.text(), START_BOUND_S, "the stack")
+    r.proc.kill()  # the parent, as make is when terminated; the supervisor is its child
+    r.proc.wait(10)
+    assert r.gone_within(STOP_BOUND_S) < STOP_BOUND_S
+    assert "stopped in" in r.text()
 
 
 def _listening(pids: set[int]) -> dict[str, set[int]]:
@@ -216,7 +229,7 @@ def _load(url: str, stop: threading.Event) -> None:
                 pass  # the stack is going away: refused connections are expected
 
 
-def test_crashed_processes_are_restarted_and_sigterm_under_load_stops_everything(run: Callable[[], Run]) -> None:
+def test_crashed_processes_are_restarted_and_sigterm_under_load_stops_everything(run: Callable[..., Run]) -> None:
     r = run()
     started = r.wait_for(lambda: "cveval: up in" in r.text(), START_BOUND_S, "the stack")
     # Nothing of the stack listens beyond loopback: services, metrics, Envoy and its admin, PostgreSQL, NATS.

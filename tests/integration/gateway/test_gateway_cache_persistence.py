@@ -1,8 +1,11 @@
-"""The embedding cache in PostgreSQL, through the gateway's gRPC API: what one instance embedded, the next serves."""
+"""The embedding cache in PostgreSQL, through the gateway's gRPC API: what one instance embedded, the next serves; a
+Forget served by one replica empties the memory caches of the others too (through the forgotten-owners log)."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
@@ -144,3 +147,41 @@ async def test_store_reads_by_key_and_never_overwrites(cache_db: str) -> None:
         assert await store.get_many("another-model", [text_key("a")]) == {}
     finally:
         await store.aclose()
+
+FORGET_BOUND_S = 30.0  # generous: a busy 2-core machine; the replicas poll every 0.1 s here
+FAST_FEED = TUNING.model_copy(update={"forget_poll_s": 0.1})
+ERASED, KEPT = "tenant-a/doc-erased", "tenant-a/doc-kept"
+
+
+def embed(text: str, owner: str) -> aigateway_pb2.EmbedRequest:
+    return aigateway_pb2.EmbedRequest(texts=[text], owners=[owner])
+
+
+def chat(text: str, owner: str) -> aigateway_pb2.ChatRequest:
+    return aigateway_pb2.ChatRequest(messages=[aigateway_pb2.ChatMessage(role="user", content=text)], owners=[owner])
+
+
+async def test_a_forget_on_one_replica_reaches_the_others(
+    start_gateway: StartGateway, mock: MockOpenAI, cache_db: str
+) -> None:
+    a = await start_gateway(cache_db, FAST_FEED)
+    b = await start_gateway(cache_db, FAST_FEED)
+    for owner in (ERASED, KEPT):
+        await b.stub.Embed(embed(f"sentence of {owner}", owner), timeout=10)
+        await b.stub.Chat(chat(f"prompt of {owner}", owner), timeout=10)
+    assert (await b.stub.Chat(chat(f"prompt of {ERASED}", ERASED), timeout=10)).cached
+    mock.reset()
+
+    await a.stub.Forget(aigateway_pb2.ForgetRequest(owners=[ERASED]), timeout=10)
+
+    began = time.monotonic()
+    while (await b.stub.Chat(chat(f"prompt of {ERASED}", ERASED), timeout=10)).cached:
+        assert time.monotonic() - began < FORGET_BOUND_S, "replica b still serves a forgotten completion"
+        await asyncio.sleep(0.05)
+    await b.stub.Embed(embed(f"sentence of {ERASED}", ERASED), timeout=10)
+    assert mock.count("/embeddings") == 1  # neither b's memory nor the database had the forgotten vector
+
+    mock.reset()
+    assert (await b.stub.Chat(chat(f"prompt of {KEPT}", KEPT), timeout=10)).cached
+    await b.stub.Embed(embed(f"sentence of {KEPT}", KEPT), timeout=10)
+    assert mock.count("/embeddings") == 0 and mock.count("/chat/completions") == 0

@@ -145,3 +145,10 @@ def test_degraded_scoring_policy_is_kept_and_part_of_the_identity_only_when_stri
     # The strict variant is another vacancy (asking for it never returns the lenient one); the content is the same.
     assert strict.id != lenient.id and strict.version == lenient.version
     assert build_vacancy(draft(allow_degraded_scoring=True)).id == lenient.id  # ids minted before the policy stay
+
+
+def test_redaction_switch_is_kept_and_part_of_the_identity_only_when_off() -> None:
+    redacting, open_text = build_vacancy(draft()), build_vacancy(draft(redact_personal_data=False))
+    assert redacting.redact_personal_data and not open_text.redact_personal_data
+    assert open_text.id != redacting.id and open_text.version == redacting.version
+    assert build_vacancy(draft(redact_personal_data=True)).id == redacting.id

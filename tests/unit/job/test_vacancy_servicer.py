@@ -76,3 +76,9 @@ def test_degraded_scoring_defaults_to_allowed_when_omitted() -> None:
     assert draft_from_request(request()).allow_degraded_scoring is True
     assert draft_from_request(request(allow_degraded_scoring=False)).allow_degraded_scoring is False
     assert draft_from_request(request(allow_degraded_scoring=True)).allow_degraded_scoring is True
+
+
+def test_redaction_defaults_to_on_when_omitted() -> None:
+    assert draft_from_request(request()).redact_personal_data is True
+    assert draft_from_request(request(redact_personal_data=False)).redact_personal_data is False
+    assert draft_from_request(request(redact_personal_data=True)).redact_personal_data is True

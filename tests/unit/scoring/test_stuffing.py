@@ -54,3 +54,17 @@ def test_personal_detail_lines_are_dropped_and_nothing_else() -> None:
     cleaned, dropped = drop_personal_details(text)
     assert dropped == 3
     assert cleaned == "Jane Roe\nBuilt an address parser."
+
+
+def test_the_uploads_hidden_text_marker_is_removed_and_flagged_by_both_scorers_inputs() -> None:
+    from cveval_job.scoring.candidate_text import clean_cv
+    from cveval_job.scoring.stuffing import HIDDEN_TEXT_FLAG, remove_hidden_text_marker
+    from cveval_upload.domain.hidden_text import HiddenText
+
+    hidden = HiddenText()
+    hidden.add("white", "Java Spring Boot Oracle Kafka")
+    marked = f"{CV}\n{hidden.marker()}\n"
+    cleaned = clean_cv(marked, JOB)
+    assert HIDDEN_TEXT_FLAG in cleaned.stuffing_flags and "hidden text" not in cleaned.text
+    assert remove_hidden_text_marker(CV) == (CV, False)
+    assert HIDDEN_TEXT_FLAG not in clean_cv(CV, JOB).stuffing_flags

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from cveval_job.scoring.semantic_roles import (
+    ROLE_CALIBRATION,
+    RoleEvidence,
+    achievement_band,
+    experience_band,
+    role_evidence,
+    role_texts,
+    weighted_relevant_years,
+)
+
+MODEL = next(iter(ROLE_CALIBRATION))
+CAL = ROLE_CALIBRATION[MODEL]
+TODAY = date(2026, 11, 15)
+CV = """Projekte
+01/2020 - 12/2023
+Java backend services for a bank
+Spring Boot, Oracle
+01/2016 - 12/2019
+Primary school teacher
+Taught English to children
+Education
+2010 - 2014 Bachelor of Science
+"""
+
+
+def test_role_texts_are_the_dated_roles_and_projects_not_education() -> None:
+    texts = role_texts(CV, TODAY)
+    assert len(texts) == 2
+    assert "Java backend" in texts[0] and "teacher" in texts[1]
+
+
+def test_each_role_is_compared_with_the_job_and_coverage_reads_the_closest_role() -> None:
+    roles = [("java role", (1.0, 0.0)), ("teacher role", (0.0, 1.0))]
+    requirements = [("Java", (1.0, 0.0)), ("Oracle", (0.9, 0.1))]
+    found = role_evidence(MODEL, roles, [], requirements)
+    assert found is not None
+    cosines = dict(found.role_cosines)
+    assert cosines["java role"] > 0.9 > cosines["teacher role"]
+    assert found.coverage > 0.9
+
+
+def test_passages_stand_in_when_the_cv_has_no_dated_roles() -> None:
+    found = role_evidence(MODEL, [], [("passage", (1.0, 0.0))], [("req", (1.0, 0.0))])
+    assert found is not None and found.role_cosines == () and found.coverage == pytest.approx(1.0)
+    assert role_evidence(MODEL, [], [], [("req", (1.0, 0.0))]) is None
+
+
+def test_years_count_only_as_far_as_the_role_is_relevant_by_meaning() -> None:
+    texts = role_texts(CV, TODAY)
+    relevant_java = RoleEvidence(MODEL, ((texts[0], CAL.relevance_hi), (texts[1], CAL.relevance_lo)), 0.5)
+    assert weighted_relevant_years(relevant_java, CV, TODAY) == pytest.approx(4.0)
+    relevant_teacher = RoleEvidence(MODEL, ((texts[0], CAL.relevance_lo), (texts[1], CAL.relevance_hi)), 0.5)
+    assert weighted_relevant_years(relevant_teacher, CV, TODAY) == pytest.approx(4.0)
+    neither = RoleEvidence(MODEL, ((texts[0], CAL.relevance_lo), (texts[1], CAL.relevance_lo)), 0.5)
+    assert weighted_relevant_years(neither, CV, TODAY) == 0.0
+    assert weighted_relevant_years(RoleEvidence("other-model", (), 0.5), CV, TODAY) is None
+
+
+@pytest.mark.parametrize(("years", "required", "band"), [(0, 3, 2), (1, 3, 2), (2, 3, 3), (3, 3, 4), (5, 3, 5)])
+def test_experience_bands_follow_the_required_years(years: float, required: float, band: int) -> None:
+    assert experience_band(years, required) == band
+
+
+def test_achievement_bands_cover_the_calibrated_coverage() -> None:
+    lo, hi = CAL.coverage_lo, CAL.coverage_hi
+    assert achievement_band(RoleEvidence(MODEL, (), lo - 0.1)) == 1
+    assert achievement_band(RoleEvidence(MODEL, (), hi + 0.1)) == 5
+    assert achievement_band(RoleEvidence("other-model", (), hi)) is None
