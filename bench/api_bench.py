@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import platform
 import signal
@@ -26,12 +27,13 @@ import httpx
 from bench import _api_report, _grpc_load, _profile, _results
 from bench._report import say
 from bench._rest_metrics import CpuMeter
-from bench._wrk import SCRIPTS, WRK_SETUP_HINT, run_wrk, wrk_available
+from bench._wrk import SCRIPTS, WRK_SETUP_HINT, expected_statuses, lua_list, run_wrk, wrk_available
 from cveval_devstack import nats_users
 from cveval_devstack.procs import free_port
 from cveval_devstack.stack import Stack
 
 JOB_TIMEOUT_S = 120.0
+BENCH_KEYS = 4  # API keys the load takes in turn: each is limited to its rate class, at most 1,000 requests/s
 PROFILE = False  # --profile: py-spy (when on PATH) samples the busiest service of the paths in PROFILED
 CV = b"Jane Doe. Backend engineer, 6 years of Python, PostgreSQL, Kubernetes, gRPC and message queues."
 REPORT = b"Project report: an evaluation pipeline with retries, idempotency keys, and a dead-letter stream."
@@ -69,7 +71,18 @@ async def prepare(stack: Stack, watched_jobs: int) -> dict[str, Any]:
         queued = await _evaluate(client, ids)
         watched = [await _evaluate(client, ids) for _ in range(watched_jobs)]
         caching = await probe_caching(client, completed)
-    return {"ids": ids, "completed": completed, "queued": queued, "watched": watched, "caching": caching}
+        keys = [stack.admin_api_key] + [await _admin_key(client, n) for n in range(1, BENCH_KEYS)]
+    return {"ids": ids, "completed": completed, "queued": queued, "watched": watched, "caching": caching,
+            "keys": keys}
+
+
+async def _admin_key(client: httpx.AsyncClient, n: int) -> str:
+    """One more admin key of the tenant, with quotas in the largest classes."""
+    response = await client.post("/v1/api-keys", json={"name": f"bench-{n}", "roles": ["admin"],
+                                                        "requests_per_second": 10_000,
+                                                        "evaluations_per_hour": 1_000_000})
+    response.raise_for_status()
+    return str(response.json()["secret"])
 
 
 async def probe_caching(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
@@ -97,13 +110,15 @@ PROFILED = {"result completed": "result", "result unknown": "result", "evaluate 
 
 
 def wrk_path(stack: Stack, name: str, url_path: str, script: str, connections: int, seconds: float,
-             **values: str) -> dict[str, Any]:
+             expected: tuple[int, ...] = (200,), keys: list[str] | None = None, **values: str) -> dict[str, Any]:
     """One wrk run with the CPU each process used per request over it (and, with --profile, a py-spy profile)."""
     meter = CpuMeter(stack)
     profiled = PROFILED.get(name) if PROFILE else None
     spy = _profile.start(stack.processes[profiled].pid, seconds, name) if profiled else None
     meter.start()
-    figures = run_wrk(stack.rest_url + url_path, SCRIPTS[script] % {"key": stack.admin_api_key, **values},
+    lua = SCRIPTS[script] % {"keys": lua_list(keys or [stack.admin_api_key]), "expected": expected_statuses(*expected),
+                             **values}
+    figures = run_wrk(stack.rest_url + url_path, lua,
                       path=name, connections=connections, seconds=seconds)
     cpu = meter.stop()
     profile = _profile.finish(spy)
@@ -148,14 +163,15 @@ def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     say(f"completed job {prepared['completed']}, queued job {prepared['queued']}; workers stopped; "
         f"caching: {prepared['caching']}")
     s, c = args.seconds, args.connections
+    run_path = functools.partial(wrk_path, stack, keys=prepared["keys"])
     rows = [
-        wrk_path(stack, "result completed", f"/v1/result/{prepared['completed']}", "get", c, s),
-        wrk_path(stack, "result completed c=8", f"/v1/result/{prepared['completed']}", "get", 8, s),
-        wrk_path(stack, "result queued", f"/v1/result/{prepared['queued']}", "get", c, s),
-        wrk_path(stack, "result unknown", f"/v1/result/{uuid.uuid4()}", "get", c, s),
-        wrk_path(stack, "jobs list page", "/v1/jobs?page_size=20", "get", c, s),
-        wrk_path(stack, "upload small text", "/v1/upload", "upload", 4, s, run=uuid.uuid4().hex[:8]),
-        wrk_path(stack, "evaluate (workers stopped)", "/v1/evaluate", "evaluate", 16, s,
+        run_path("result completed", f"/v1/result/{prepared['completed']}", "get", c, s),
+        run_path("result completed c=8", f"/v1/result/{prepared['completed']}", "get", 8, s),
+        run_path("result queued", f"/v1/result/{prepared['queued']}", "get", c, s),
+        run_path("result unknown", f"/v1/result/{uuid.uuid4()}", "get", c, s, expected=(404,)),
+        run_path("jobs list page", "/v1/jobs?page_size=20", "get", c, s),
+        run_path("upload small text", "/v1/upload", "upload", 4, s, run=uuid.uuid4().hex[:8]),
+        run_path("evaluate (workers stopped)", "/v1/evaluate", "evaluate", 16, s,
                  run=uuid.uuid4().hex[:8], **prepared["ids"]),
     ]
     secret = stack.env["CVEVAL_IDENTITY_SECRET"]
@@ -164,7 +180,7 @@ def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     say(f"  grpc GetResult completed  c={c} {grpc_row['req_per_s']:.1f} req/s p99 {grpc_row['p99_ms']} ms")
     watch = asyncio.run(watchers_phase(stack, prepared["watched"], args.watchers))
     say(f"  watchers: {watch['opened']} open, +{watch['rss_added_mib']} MiB, delivery {watch['delivery']}")
-    rows.append(wrk_path(stack, "evaluate (worker running)", "/v1/evaluate", "evaluate", 16, s,
+    rows.append(run_path("evaluate (worker running)", "/v1/evaluate", "evaluate", 16, s,
                          run=uuid.uuid4().hex[:8], **prepared["ids"]))
     return {"rest": rows, "grpc": {"get_result_completed": grpc_row}, "watch": watch, "caching": prepared["caching"]}
 

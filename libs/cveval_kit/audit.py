@@ -6,7 +6,9 @@ feed into its append-only `audit_events` table (a trigger refuses UPDATE, DELETE
 query it (AdminService.ListAuditEvents).
 
 Publishing is awaited before the data it records is disclosed or erased: when the audit trail cannot be written
-the read or the deletion fails (503) rather than happen unrecorded.
+the read or the deletion fails (503) rather than happen unrecorded. The result service's read path queues its
+events and publishes them in batches instead (cveval_kit.audit_batching, decision record 0027): a message of the
+stream holds one event or a JSON array of them (`decode_events`).
 
 Events name resources by pseudonyms (cveval_kit.tenancy.ref), never by id or content, so an erased candidate
 leaves no personal data in the audit trail.
@@ -74,6 +76,19 @@ class AuditEvent:
         return cls(**json.loads(data))
 
 
+def encode_batch(events: list[AuditEvent]) -> bytes:
+    """Several events as one message of the audit stream: a JSON array of what `AuditEvent.to_json` writes."""
+    return json.dumps([asdict(e) for e in events], separators=(",", ":")).encode()
+
+
+def decode_events(data: bytes) -> list[AuditEvent]:
+    """The events of one message of the audit stream: one event (an object) or a batch (an array of them)."""
+    decoded = json.loads(data)
+    if isinstance(decoded, list):
+        return [AuditEvent(**item) for item in decoded]
+    return [AuditEvent(**decoded)]
+
+
 class AuditTrail(Protocol):
     async def record(self, event: AuditEvent) -> None: ...
 
@@ -116,3 +131,7 @@ class JetStreamAuditTrail:
             )
         except Exception as exc:
             raise errors.Unavailable("the audit trail is unavailable", code="AUDIT_UNAVAILABLE") from exc
+
+    async def publish_batch(self, data: bytes, message_id: str) -> None:
+        """One message of several events (`encode_batch`), for cveval_kit.audit_batching.BatchingAuditTrail."""
+        await self.js.publish(self.subject, data, timeout=5.0, stream=self.stream, headers={"Nats-Msg-Id": message_id})

@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from cveval_kit import tls
 from cveval_kit.interceptors import AccessPolicy, ServiceInterceptor
 from cveval_kit.reflection import enable_reflection
+from cveval_kit.server_tracing import server_interceptor
 from cveval_kit.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class GrpcServer:
         self.service_names = tuple(service_names)
         secret = settings.identity_secret.encode("utf-8")
         self.server = grpc.aio.server(
-            interceptors=[aio_server_interceptor(), ServiceInterceptor(policy, secret, settings.retry_after_s)],
+            interceptors=[server_interceptor(), ServiceInterceptor(policy, secret, settings.retry_after_s)],
             options=[
                 ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
                 ("grpc.max_send_message_length", settings.grpc_max_message_bytes),

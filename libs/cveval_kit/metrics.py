@@ -1,9 +1,10 @@
 """Prometheus exposition: one /metrics HTTP endpoint per process, and the metrics every service shares.
 
 Shared here: RED per gRPC method (requests and latency by status code, in flight), recorded by the kit's server
-interceptor, and the JetStream consumer loop's own (messages by outcome, handling time, publish-to-handle latency,
-in flight). Each service declares its own in its `metrics.py`. Every name starts with `cveval_`;
-deploy/observability/metrics.txt lists them all and a test holds the two to each other.
+interceptor, the JetStream consumer loop's own (messages by outcome, handling time, publish-to-handle latency,
+in flight), and the batched audit trail's (events published, dropped at shutdown, failed batches). Each service
+declares its own in its `metrics.py`. Every name starts with `cveval_`; deploy/observability/metrics.txt lists them
+all and a test holds the two to each other.
 """
 
 from __future__ import annotations
@@ -40,6 +41,19 @@ QUEUE_LATENCY = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 IN_FLIGHT = Gauge("cveval_queue_in_flight", "Messages being handled", ["consumer"])
+
+# The batched audit trail (cveval_kit.audit_batching), labelled by the publishing service.
+AUDIT_EVENTS_PUBLISHED = Counter(
+    "cveval_audit_events_published_total", "Audit events stored in the audit stream", ["service"]
+)
+AUDIT_EVENTS_DROPPED = Counter(
+    "cveval_audit_events_dropped_total",
+    "Audit events a process could not publish before it stopped (each one is also logged as an error)",
+    ["service"],
+)
+AUDIT_BATCH_FAILURES = Counter(
+    "cveval_audit_batch_failures_total", "Failed publishes of a batch of audit events (retried)", ["service"]
+)
 
 
 def start_metrics_server(port: int, host: str | None = None) -> None:

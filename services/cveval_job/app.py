@@ -24,6 +24,7 @@ from cveval_job.batches.service import BatchApplication
 from cveval_job.protection.background import audit_subscription, purge_periodically, record_audit_feed
 from cveval_job.protection.service import DataProtection
 from cveval_job.protection.servicer import AdminServicer
+from cveval_job.published_marks import PublishedMarks
 from cveval_job.queue_lag import watch_consumer_lag
 from cveval_job.reconciler import ReconcilePolicy, Reconciler
 from cveval_job.service import JobApplication
@@ -88,7 +89,9 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     uploads = UploadClient(channel(settings.upload_addr))
     vacancies = VacancyApplication(vacancy_store, ReferenceIndexer(gateway, vacancy_store), uploads)
     job_store = JobRepository(sessions)
-    app = JobApplication(job_store, vacancies, uploads, queue)
+    marks = PublishedMarks(job_store.mark_many_published)
+    marks.start()
+    app = JobApplication(job_store, vacancies, uploads, queue, marks)
     batches = BatchApplication(BatchRepository(sessions), app)
     trail = JetStreamAuditTrail(nc, settings.audit_stream, settings.audit_subject_prefix, "job")
     await trail.ensure()
@@ -125,7 +128,7 @@ async def start(settings: Settings, port: int | None = None) -> Running:
         await close_channels(settings.upload_addr, settings.gateway_addr, settings.result_addr)
 
     return Running(
-        server=server, cleanups=[stop_readiness, stop_tasks, nc.drain, close_own_channels, engine.dispose]
+        server=server, cleanups=[stop_readiness, stop_tasks, marks.close, nc.drain, close_own_channels, engine.dispose]
     )
 
 

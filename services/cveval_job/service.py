@@ -18,7 +18,7 @@ from cveval_job.domain.idempotency import (
 from cveval_job.domain.jobs import STATUSES, Job
 from cveval_job.domain.pagination import InvalidPageToken, clamp_page_size, decode_token, encode_token
 from cveval_job.ports import DocumentCatalog, JobQueue
-from cveval_job.scoring.model import Vacancy
+from cveval_job.published_marks import PublishedMarks
 from cveval_job.vacancies.service import VacancyApplication
 from cveval_kit import errors
 from cveval_kit.identity import Identity
@@ -40,12 +40,18 @@ class EvaluateCommand:
 
 class JobApplication:
     def __init__(
-        self, jobs: JobRepository, vacancies: VacancyApplication, documents: DocumentCatalog, queue: JobQueue
+        self,
+        jobs: JobRepository,
+        vacancies: VacancyApplication,
+        documents: DocumentCatalog,
+        queue: JobQueue,
+        marks: PublishedMarks | None = None,
     ) -> None:
         self.jobs = jobs
         self.vacancies = vacancies
         self.documents = documents
         self.queue = queue
+        self.marks = marks  # without it, each publish is marked before the answer
 
     async def evaluate(
         self, caller: Identity, cmd: EvaluateCommand, idempotency_key: str = "", *, batch_id: str | None = None
@@ -59,25 +65,29 @@ class JobApplication:
         except InvalidIdempotencyKey as exc:
             raise errors.InvalidArgument(str(exc)) from exc
         fingerprint = request_hash(asdict(cmd))
-        if key is not None:
-            # A replay is judged against the request the key first came with, before anything else.
-            stored = await self.jobs.get_by_key(caller.tenant, key)
-            if stored is not None:
-                return await self._replay(stored, fingerprint)
-        await self.check_documents(caller, cmd)
-        vacancy = await self._resolve_vacancy(caller, cmd)
+        try:
+            await self.check_documents(caller, cmd)
+            vacancy_id = await self._resolve_vacancy(caller, cmd)
+        except Exception:
+            # A replay is judged against the request the key first came with, whatever the documents or the
+            # vacancy have become since: only a key never used gets this error.
+            stored = await self.jobs.get_by_key(caller.tenant, key) if key is not None else None
+            if stored is None:
+                raise
+            return await self._replay(stored, fingerprint)
+        # The one database transaction of an accepted evaluation: the insert, or the job a key already names.
         job, created = await self.jobs.create(
             tenant=caller.tenant,
             submitted_by=caller.principal,
             job_id=str(uuid.uuid4()),
             cv_id=cmd.cv_id,
             project_id=cmd.project_id,
-            vacancy_id=vacancy.id,
+            vacancy_id=vacancy_id,
             idempotency_key=key,
             request_hash=fingerprint,
             batch_id=batch_id,
         )
-        if not created:  # a concurrent request with the same key won the insert
+        if not created:  # the key was used before (a replay), or by a concurrent request that won the insert
             return await self._replay(job, fingerprint)
         await self._publish(job.id, job.tenant)
         return job
@@ -155,6 +165,9 @@ class JobApplication:
             # The job is stored; the reconciler publishes it later. The caller still gets its id.
             log.warning("publishing job %s failed; the reconciler will retry", job_id, exc_info=True)
             return
+        if self.marks is not None:
+            self.marks.add(job_id)
+            return
         try:
             await self.jobs.mark_published(job_id)
         except Exception:
@@ -179,17 +192,17 @@ class JobApplication:
                     f"{field} {value!r} is a {kind} document, expected a {expected} document", code="WRONG_KIND"
                 )
 
-    async def _resolve_vacancy(self, caller: Identity, cmd: EvaluateCommand) -> Vacancy:
+    async def _resolve_vacancy(self, caller: Identity, cmd: EvaluateCommand) -> str:
         """vacancy_id, else inline texts (an ad-hoc vacancy, stored and embedded like a created one), else the newest
         vacancy titled job_title, else the default; the original system's clients send only some of these."""
         if cmd.vacancy_id:
-            return (await self.vacancies.get(caller.tenant, cmd.vacancy_id)).vacancy
+            return (await self.vacancies.get(caller.tenant, cmd.vacancy_id)).vacancy.id
         if cmd.job_description or cmd.study_case_brief or cmd.scoring_rubric:
-            return await self.vacancies.adhoc(caller, cmd.job_description, cmd.study_case_brief, cmd.scoring_rubric)
+            vacancy = await self.vacancies.adhoc(caller, cmd.job_description, cmd.study_case_brief, cmd.scoring_rubric)
+            return vacancy.id
         if cmd.job_title:
-            return await self.vacancies.newest_titled(caller.tenant, cmd.job_title)
-        return await self.vacancies.default()
-
+            return (await self.vacancies.newest_titled(caller.tenant, cmd.job_title)).id
+        return await self.vacancies.default_id()
 
 def _is_uuid(value: str) -> bool:
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cveval.result.v1 import result_pb2, result_pb2_grpc
 from cveval_kit import jetstream
 from cveval_kit.audit import JetStreamAuditTrail
+from cveval_kit.audit_batching import BatchingAuditTrail
 from cveval_kit.db import create_engine, session_factory
 from cveval_kit.grpc_clients import channel, close_channels
 from cveval_kit.grpc_server import GrpcServer, serve_until_signalled
@@ -26,8 +27,11 @@ SERVICE_NAME = result_pb2.DESCRIPTOR.services_by_name["ResultService"].full_name
 async def start(settings: Settings, port: int | None = None) -> Running:
     engine = create_engine(settings, "cveval-result")
     nc = await jetstream.connect(settings.nats_url, "cveval-result", settings)
-    trail = JetStreamAuditTrail(nc, settings.audit_stream, settings.audit_subject_prefix, "result")
-    await trail.ensure()
+    stream = JetStreamAuditTrail(nc, settings.audit_stream, settings.audit_subject_prefix, "result")
+    await stream.ensure()
+    # Reads are audited through a buffer published in batches, off the answer's path (decision record 0027).
+    trail = BatchingAuditTrail(stream.publish_batch, "result")
+    trail.start()
     events = NatsStatusEvents(nc, settings.events_subject_prefix)
     repository = ResultRepository(session_factory(engine))
     ranking = RankingApplication(repository, trail)
@@ -41,7 +45,7 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     async def close_own_channels() -> None:
         await close_channels(settings.job_addr)
 
-    return Running(server=server, cleanups=[stop_readiness, nc.drain, close_own_channels, engine.dispose])
+    return Running(server=server, cleanups=[stop_readiness, trail.close, nc.drain, close_own_channels, engine.dispose])
 
 
 async def serve(settings: Settings) -> None:

@@ -17,10 +17,11 @@ would add a dependency for the same dozen lines without the per-tenant keying.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -94,3 +95,25 @@ class InFlight:
     error_code: str = ""
     error_message: str = ""
     cv_id: str = ""
+
+
+class SingleFlight(Generic[K, V]):
+    """Concurrent callers for one key share the first caller's call: when a job changes state or its cached state
+    expires, all its watchers and pollers miss at once, and they share one read instead of each making its own (100
+    watchers of one job made 100 job-service calls every re-check)."""
+
+    def __init__(self) -> None:
+        self._pending: dict[K, asyncio.Future[V]] = {}
+
+    async def run(self, key: K, call: Callable[[], Awaitable[V]]) -> V:
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(call())
+            self._pending[key] = pending
+            pending.add_done_callback(lambda done: self._forget(key, done))
+        # Shielded: a caller that goes away (a closed stream) does not cancel the others' read.
+        return await asyncio.shield(pending)
+
+    def _forget(self, key: K, done: asyncio.Future[V]) -> None:
+        if self._pending.get(key) is done:
+            del self._pending[key]

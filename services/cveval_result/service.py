@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import uuid
 from collections.abc import AsyncIterator
@@ -17,7 +16,7 @@ from cveval_kit.tenancy import may_read
 from cveval_result.adapters.events import Wakeups
 from cveval_result.adapters.job_client import JobClient, JobState
 from cveval_result.adapters.repository import ResultRepository, StoredResult
-from cveval_result.cache import CachedResult, InFlight, TtlLru, etag_of
+from cveval_result.cache import CachedResult, InFlight, SingleFlight, TtlLru, etag_of
 from cveval_result.ranking import overall_score
 
 TERMINAL = frozenset({"completed", "failed"})
@@ -83,7 +82,8 @@ class ResultApplication:
         limits = limits or CacheLimits()
         self.completed: TtlLru[tuple[str, str], CachedResult] = TtlLru(limits.results, limits.results_ttl_s)
         self.in_flight: TtlLru[str, InFlight] = TtlLru(limits.in_flight, limits.in_flight_ttl_s)
-        self._loading: dict[tuple[str, str], asyncio.Future[CachedResult | None]] = {}
+        self._loading: SingleFlight[tuple[str, str], CachedResult | None] = SingleFlight()
+        self._asking: SingleFlight[tuple[str, str], JobState | None] = SingleFlight()
 
     def job_status_changed(self, job_id: str, status: str, error_code: str = "", error_message: str = "") -> None:
         """A job status event: the cached state follows it; a job that ended is read from the database next."""
@@ -115,9 +115,10 @@ class ResultApplication:
         if await self.jobs.state(tenant, job_id) is None:
             # The job was erased while it was being evaluated (or never existed): its result must not outlive it.
             raise errors.NotFound(f"job {job_id!r} not found")
-        return await self.results.add(
+        payload = result.SerializeToString(deterministic=True)
+        created = await self.results.add(
             job_id,
-            result.SerializeToString(deterministic=True),
+            payload,
             result.cv_match_rate,
             result.project_score,
             result.provenance.scorer,
@@ -128,6 +129,11 @@ class ResultApplication:
             batch_id=batch_id,
             overall_score=overall_score(result.cv_match_rate, result.project_score, cv_only=result.cv_only),
         )
+        if created:
+            # Kept as stored, so the job's watchers and pollers, all woken by its completed event, need no read.
+            stored = StoredResult(payload, submitted_by, cv_id)
+            self.completed.put((tenant, job_id), _cached(stored))  # parsed from the stored bytes, as a read does
+        return created
 
     async def delete(self, tenant: str, job_ids: list[str]) -> int:
         if not tenant.strip():
@@ -162,7 +168,7 @@ class ResultApplication:
             if not may_read(caller, tenant, done.submitted_by):
                 raise errors.NotFound(f"job {job_id!r} not found")
             return ResultView(job_id, "completed", done.result, cv_id=done.cv_id, etag=done.etag)
-        state = await self.jobs.state(tenant, job_id)
+        state = await self._asking.run((tenant, job_id), lambda: self.jobs.state(tenant, job_id))
         known = _in_flight(tenant, state)
         if state is not None and state.status == "completed":
             # The worker stores the result before it marks the job completed, so this is a read race: re-read.
@@ -180,21 +186,8 @@ class ResultApplication:
         return ResultView(job_id, known.status, None, known.error_code, known.error_message)
 
     async def _load_completed(self, tenant: str, job_id: str) -> CachedResult | None:
-        """One database read per job at a time: when a job ends, all its watchers and pollers miss the cache at
-        once, and they share the first one's read instead of queueing for the connection pool."""
-        key = (tenant, job_id)
-        pending = self._loading.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        task = asyncio.ensure_future(self._read_completed(tenant, job_id))
-        self._loading[key] = task
-        try:
-            return await asyncio.shield(task)
-        finally:
-            if task.done():
-                self._loading.pop(key, None)
-            else:
-                task.add_done_callback(lambda _: self._loading.pop(key, None))
+        """One database read per job at a time, shared by everyone who missed the cache meanwhile."""
+        return await self._loading.run((tenant, job_id), lambda: self._read_completed(tenant, job_id))
 
     async def _read_completed(self, tenant: str, job_id: str) -> CachedResult | None:
         stored = await self.results.get(tenant, job_id)

@@ -172,3 +172,16 @@ def test_body_over_the_bridge_cap_is_413(http: httpx.Client) -> None:
     assert response.status_code == 413
     # Envoy's own reply, in the services' error shape (local_reply_config).
     assert response.json()["code"] == 3 and response.headers["x-cveval-error-code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_a_revalidated_result_is_a_304_without_a_body_on_a_connection_that_stays_usable(http: httpx.Client) -> None:
+    cv_id, project_id = uploaded_ids(http, f" revalidated {uuid.uuid4()}")
+    job = http.post("/v1/evaluate", json={"cv_id": cv_id, "project_id": project_id}).json()
+    assert follow(http, job["id"])["status"] == "completed"
+    first = http.get(f"/v1/result/{job['id']}")
+    assert first.status_code == 200 and first.headers["cache-control"] == "private, max-age=60"
+    again = http.get(f"/v1/result/{job['id']}", headers={"if-none-match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    # The same keep-alive connection again: bytes after a 304's headers would be read as the next status line.
+    for _ in range(3):
+        assert http.get(f"/v1/result/{job['id']}").json()["status"] == "completed"

@@ -142,6 +142,14 @@ class JobRepository:
                 .values(published_at=datetime.now(UTC))
             )
 
+    async def mark_many_published(self, job_ids: list[str]) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(jobs)
+                .where(jobs.c.id.in_(job_ids), jobs.c.published_at.is_(None))
+                .values(published_at=datetime.now(UTC))
+            )
+
     async def unpublished(self, older_than: timedelta, limit: int = 100) -> list[tuple[str, str]]:
         """(job id, tenant) of jobs stored but not yet published."""
         cutoff = datetime.now(UTC) - older_than

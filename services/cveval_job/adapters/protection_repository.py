@@ -117,7 +117,9 @@ class ProtectionRepository:
             for e in events
         ]
         async with self.sessions.begin() as session:
-            await session.execute(insert(audit_events).values(rows).on_conflict_do_nothing(index_elements=["id"]))
+            # Rows as parameters of one statement compiled once (SQLAlchemy batches them under the bind limit);
+            # `.values(rows)` compiled a new statement for every batch size the feed delivered.
+            await session.execute(insert(audit_events).on_conflict_do_nothing(index_elements=["id"]), rows)
 
     async def audit_page(
         self,

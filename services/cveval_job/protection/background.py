@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cveval_job.adapters.protection_repository import ProtectionRepository, try_exclusive
 from cveval_job.protection.service import DataProtection
-from cveval_kit.audit import AuditEvent
+from cveval_kit.audit import AuditEvent, decode_events
 from cveval_kit.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,11 @@ async def record_audit_feed(subscription: JetStreamContext.PullSubscription, sto
             log.warning("audit feed: fetch failed; retrying", exc_info=True)
             await asyncio.sleep(1.0)
             continue
-        events, recorded = [], []
+        events: list[AuditEvent] = []
+        recorded = []
         for message in messages:
             try:
-                events.append(AuditEvent.from_json(message.data))
+                events.extend(decode_events(message.data))
                 recorded.append(message)
             except (ValueError, TypeError):
                 log.error("audit feed: dropping a malformed event")

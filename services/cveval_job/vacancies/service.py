@@ -62,6 +62,7 @@ class VacancyApplication:
         self.store = store
         self.indexer = indexer
         self.documents = documents
+        self._default_stored = False
 
     async def create(
         self, caller: Identity, draft: VacancyDraft, sources: DocumentSources = DocumentSources()
@@ -164,6 +165,14 @@ class VacancyApplication:
             last = page[limit - 1]
             return page[:limit], encode_token(last.created_at, last.vacancy.id)
         return page, ""
+
+    async def default_id(self) -> str:
+        """The default vacancy's id once it is known to be stored: it is global, installed at start-up and never
+        deleted (retention purges tenants' own vacancies only), so an Evaluate without a vacancy reads nothing."""
+        if not self._default_stored:
+            await self.default()
+            self._default_stored = True
+        return DEFAULT_VACANCY_ID
 
     async def default(self) -> Vacancy:
         stored = await self.store.get_stored(DEFAULT_VACANCY_ID)

@@ -35,7 +35,8 @@ class Wakeups:
     async def wait(self, within: float) -> bool:
         """True when an event arrived, False on timeout (the caller then re-reads the state anyway)."""
         try:
-            await asyncio.wait_for(self._queue.get(), within)
+            async with asyncio.timeout(within):  # no task per wait, unlike wait_for: 1,000 watchers wait at once
+                await self._queue.get()
         except TimeoutError:
             return False
         return True

@@ -17,6 +17,7 @@ from cveval_kit.identity import REVIEWER, SUBMITTER, Identity
 from cveval_result.adapters.events import Wakeups
 from cveval_result.adapters.job_client import JobState
 from cveval_result.adapters.repository import StoredResult
+from cveval_result.cache import etag_of
 from cveval_result.service import ResultApplication
 
 ALICE = Identity("t1", "key:alice", frozenset({SUBMITTER}))
@@ -27,6 +28,14 @@ OTHER_TENANT = Identity("t2", "key:alice", frozenset({REVIEWER}))
 
 def _payload() -> bytes:
     result = result_pb2.EvaluationResult(cv_match_rate=0.5, project_score=3.0, overall_summary="ok")
+    return result.SerializeToString(deterministic=True)
+
+
+def _valid_payload() -> bytes:
+    result = result_pb2.EvaluationResult(
+        cv_match_rate=0.5, project_score=3.0, cv_feedback="good", project_feedback="fine", overall_summary="ok"
+    )
+    result.breakdown.add(parameter="correctness", score=3)
     return result.SerializeToString(deterministic=True)
 
 
@@ -43,6 +52,12 @@ class Results:
     async def delete(self, tenant: str, job_ids: list[str]) -> int:
         return sum(self.rows.pop((tenant, j), None) is not None for j in job_ids)
 
+    async def add(self, job_id: str, payload: bytes, *args: Any, tenant: str, submitted_by: str, cv_id: str,
+                  **kwargs: Any) -> bool:
+        created = (tenant, job_id) not in self.rows
+        self.rows.setdefault((tenant, job_id), StoredResult(payload, submitted_by, cv_id))
+        return created
+
 
 class Jobs:
     def __init__(self) -> None:
@@ -51,6 +66,7 @@ class Jobs:
 
     async def state(self, tenant: str, job_id: str) -> JobState | None:
         self.calls += 1
+        await asyncio.sleep(0)  # a call yields: concurrent callers arrive meanwhile
         return self.states.get((tenant, job_id))
 
 
@@ -129,3 +145,34 @@ async def test_concurrent_misses_of_one_result_share_one_database_read() -> None
     views = await asyncio.gather(*(app.view(ALICE, job) for _ in range(20)))
     assert {v.status for v in views} == {"completed"}
     assert results.reads == 1 and len(trail.events) == 20
+
+
+async def test_concurrent_misses_of_a_job_in_flight_share_one_job_service_call() -> None:
+    app, results, jobs, _ = _app()
+    job = str(uuid.uuid4())
+    jobs.states[("t1", job)] = JobState("processing", submitted_by="key:alice")
+    views = await asyncio.gather(*(app.view(ALICE, job) for _ in range(100)))  # 100 watchers re-checking at once
+    assert {v.status for v in views} == {"processing"}
+    assert jobs.calls == 1 and results.reads == 1
+    app.in_flight.drop(job)  # the cached state expired
+    jobs.states[("t1", job)] = JobState("failed", submitted_by="key:alice", error_code="E")
+    views = await asyncio.gather(*(app.view(ALICE, job) for _ in range(10)))
+    assert {v.status for v in views} == {"failed"} and jobs.calls == 2  # a later miss asks again
+
+
+async def test_a_stored_result_is_served_without_a_read_and_a_deleted_one_is_not() -> None:
+    app, results, jobs, trail = _app()
+    job = str(uuid.uuid4())
+    jobs.states[("t1", job)] = JobState("processing", submitted_by="key:alice")
+    stored = result_pb2.EvaluationResult.FromString(_valid_payload())
+    assert await app.store(job, stored, tenant="t1", submitted_by="key:alice", cv_id="cv-1")
+    view = await app.view(ALICE, job)
+    assert view.status == "completed" and view.result == stored and results.reads == 0
+    assert view.etag == etag_of(stored.SerializeToString(deterministic=True))
+    with pytest.raises(errors.NotFound):
+        await app.view(BOB, job)  # the access rule holds for what the store put in memory too
+    jobs.states.clear()  # an erasure: the job service erases the job first, then the results
+    await app.delete("t1", [job])
+    with pytest.raises(errors.NotFound):
+        await app.view(ALICE, job)
+    assert len(trail.events) == 1
