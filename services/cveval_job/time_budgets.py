@@ -14,7 +14,9 @@ result. Whatever decides that a job is stuck must wait longer than that:
 
 CVEVAL_RECONCILE_STUCK_AFTER_S left unset is derived from these (never below its former fixed 600 s). Set below the
 derived minimum, start-up refuses it: a slow but healthy model's job would be published again and evaluated twice
-while its worker still waits for the model. The offline scorer makes no model calls: nothing is derived for it.
+while its worker still waits for the model. CVEVAL_RECONCILE_DEADLINE_S must leave room for every attempt
+(CVEVAL_WORKER_MAX_DELIVER evaluations and their redelivery delays), or a job still being retried would be failed.
+The offline scorer makes no model calls: nothing is derived for it.
 """
 
 from __future__ import annotations
@@ -75,6 +77,13 @@ def job_time_budget(settings: Settings, environ: Mapping[str, str]) -> JobTimeBu
     if settings.resolved_scorer(environ) != "llm":
         return JobTimeBudget(None, settings.reconcile_stuck_after_s)
     evaluation_s = llm_evaluation_s(settings)
+    every_attempt = settings.worker_max_deliver * (evaluation_s + settings.worker_max_retry_delay_s)
+    if settings.reconcile_deadline_s < every_attempt:
+        raise BudgetConflict(
+            f"CVEVAL_RECONCILE_DEADLINE_S ({settings.reconcile_deadline_s:g}) is shorter than "
+            f"CVEVAL_WORKER_MAX_DELIVER ({settings.worker_max_deliver}) evaluations may take with the LLM step "
+            f"budgets ({every_attempt:g} s): a job still being retried would fail DEADLINE_EXCEEDED"
+        )
     minimum = (
         evaluation_s + settings.worker_ack_wait_s + settings.worker_max_retry_delay_s + settings.reconcile_interval_s
     )

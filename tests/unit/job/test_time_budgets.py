@@ -78,3 +78,11 @@ def test_the_threshold_set_through_the_environment_counts_as_explicit(monkeypatc
     monkeypatch.setenv("CVEVAL_SCORER", "llm")
     with pytest.raises(BudgetConflict):
         job_time_budget(Settings(), LLM)
+
+
+def test_a_deadline_shorter_than_every_attempt_is_refused() -> None:
+    s = settings(llm_timeout_s=900.0, worker_max_deliver=5, reconcile_deadline_s=3 * 3600.0)
+    with pytest.raises(BudgetConflict, match="CVEVAL_RECONCILE_DEADLINE_S"):
+        job_time_budget(s, LLM)
+    roomy = settings(llm_timeout_s=900.0, worker_max_deliver=5)  # the default day holds 5 x ~1.7 h
+    assert job_time_budget(roomy, LLM).evaluation_s is not None
