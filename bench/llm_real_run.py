@@ -71,6 +71,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--model", default="local-model", help="the chat model name to send (llama-server ignores it)")
     p.add_argument("--step-timeout", type=float, default=900.0, help="CVEVAL_LLM_TIMEOUT_S: seconds per step")
     p.add_argument("--step-timeouts", default="", help='CVEVAL_LLM_STEP_TIMEOUTS, e.g. "summary=300"')
+    p.add_argument("--structured-output", choices=("json_schema", "json_object"), default="json_schema",
+                   help="json_schema: the server constrains decoding to each step's schema (llama.cpp, vLLM do)")
     p.add_argument("--resumes", type=int, default=0, help="only the first N resumes (0: all)")
     p.add_argument("--eval-timeout", type=float, default=3600.0, help="give up waiting for one evaluation after it")
     p.add_argument("--out", type=Path, help="write the rows as JSON here")
@@ -94,7 +96,7 @@ def _stack_env(args: argparse.Namespace) -> dict[str, str]:
     providers = {
         "providers": [{
             "name": "local", "base_url": args.server_url, "timeout_s": args.step_timeout,
-            "models": {"chat": [args.model]},
+            "structured_output": args.structured_output, "models": {"chat": [args.model]},
         }],
         # Chat from the server only (a fallback to the offline engine would hide a failing model); embeddings offline.
         "fallbacks": {"chat": ["local"], "embed": ["offline"]},
@@ -234,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
             say("stopping the stack ...")
             stack.discard()
     print(render(rows))
-    print(f"\ntotal {time.monotonic() - began:.0f} s; step budget {args.step_timeout:g} s")
+    print(f"\ntotal {time.monotonic() - began:.0f} s; step budget {args.step_timeout:g} s, "
+          f"structured output {args.structured_output}")
     if args.out:
         args.out.write_text(json.dumps([asdict(r) for r in rows], indent=2))
     return 0
