@@ -151,13 +151,13 @@ def _evaluate(client: Client, row: Row, cv_id: str, project_id: str, vacancy_id:
         row.cv_match_rate, row.project_score = result.get("cv_match_rate"), result.get("project_score")
 
 
-def _run(stack: Stack, args: argparse.Namespace, corpus: Path) -> list[Row]:
+def _run(stack: Stack, args: argparse.Namespace, corpus: Path, rows: list[Row]) -> None:
+    """Appends each row as soon as its evaluation ends, so an interrupted run still reports what it measured."""
     roles = yaml.safe_load(ROLES.read_text())
     own_role: dict[str, str] = roles["own_role"]
     resumes = sorted(own_role)[: args.resumes or None]
     unrelated = roles["unrelated"]
     postings = {p.stem.removeprefix("rm_jd_"): p for p in (corpus / "job_descriptions").iterdir()}
-    rows: list[Row] = []
     with Client(stack.rest_url, stack.admin_api_key, timeout=60.0) as client:
         vacancies: dict[str, str] = {}
         for name in sorted({*(own_role[r] for r in resumes), unrelated}):
@@ -174,7 +174,8 @@ def _run(stack: Stack, args: argparse.Namespace, corpus: Path) -> list[Row]:
                     f"{row.completion_tokens} tokens, cv_match_rate {row.cv_match_rate}, project {row.project_score}"
                     + (f", {row.error}" if row.error else ""))
                 rows.append(row)
-    return rows
+                if args.out:
+                    args.out.write_text(json.dumps([asdict(r) for r in rows], indent=2))
 
 
 def render(rows: list[Row]) -> str:
@@ -221,13 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="cveval-llm-real-"))
     stack = Stack(data_dir=data_dir, http_port=free_port(), extra_env=_stack_env(args))
     began = time.monotonic()
+    rows: list[Row] = []
+    interrupted = False
     try:
         say(f"starting the stack in {data_dir} ...")
         stack.start()
-        rows = _run(stack, args, corpus)
+        _run(stack, args, corpus, rows)
     except KeyboardInterrupt:
-        say("interrupted")
-        return 130
+        say("interrupted: the table has the evaluations that ended")
+        interrupted = True
     finally:
         if args.keep:
             say(f"stopping the stack; its data and logs stay in {data_dir}")
@@ -237,10 +240,8 @@ def main(argv: list[str] | None = None) -> int:
             stack.discard()
     print(render(rows))
     print(f"\ntotal {time.monotonic() - began:.0f} s; step budget {args.step_timeout:g} s, "
-          f"structured output {args.structured_output}")
-    if args.out:
-        args.out.write_text(json.dumps([asdict(r) for r in rows], indent=2))
-    return 0
+          f"structured output {args.structured_output}" + ("; interrupted" if interrupted else ""))
+    return 130 if interrupted else 0
 
 
 if __name__ == "__main__":
