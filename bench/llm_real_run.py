@@ -188,7 +188,8 @@ def render(rows: list[Row]) -> str:
         rate = "" if r.cv_match_rate is None else f"{r.cv_match_rate:.2f}"
         project = "" if r.project_score is None else f"{r.project_score:.2f}"
         outcome = r.status + (f" ({r.error.split(':')[0]})" if r.error else "")
-        lines.append(f"| {r.resume} | {r.posting}{' (own)' if r.own else ''} | {outcome} | {r.wall_s:g} | {r.calls} "
+        posting = r.posting + (" (own)" if r.own else "")
+        lines.append(f"| {r.resume} | {posting} | {outcome} | {r.wall_s:g} | {r.calls} | {r.cached} "
                      f"| {r.prompt_tokens} / {r.completion_tokens} | {r.reasks} | {r.truncated or '-'} | {rate} "
                      f"| {project} |")
     completed = [r for r in rows if r.status == "completed"]
