@@ -74,6 +74,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--structured-output", choices=("json_schema", "json_object"), default="json_schema",
                    help="json_schema: the server constrains decoding to each step's schema (llama.cpp, vLLM do)")
     p.add_argument("--resumes", type=int, default=0, help="only the first N resumes (0: all)")
+    p.add_argument("--skip", type=int, default=0, help="leave out the first N resumes (to finish an interrupted run)")
     p.add_argument("--eval-timeout", type=float, default=3600.0, help="give up waiting for one evaluation after it")
     p.add_argument("--out", type=Path, help="write the rows as JSON here")
     p.add_argument("--keep", action="store_true", help="keep the stack's data and logs (a temporary folder)")
@@ -155,7 +156,7 @@ def _run(stack: Stack, args: argparse.Namespace, corpus: Path, rows: list[Row]) 
     """Appends each row as soon as its evaluation ends, so an interrupted run still reports what it measured."""
     roles = yaml.safe_load(ROLES.read_text())
     own_role: dict[str, str] = roles["own_role"]
-    resumes = sorted(own_role)[: args.resumes or None]
+    resumes = sorted(own_role)[args.skip :][: args.resumes or None]
     unrelated = roles["unrelated"]
     postings = {p.stem.removeprefix("rm_jd_"): p for p in (corpus / "job_descriptions").iterdir()}
     with Client(stack.rest_url, stack.admin_api_key, timeout=60.0) as client:
