@@ -110,3 +110,8 @@ def _print_watch(watch: dict[str, Any]) -> None:
           f"service {_fmt(watch['rss_before_mib'])} -> {_fmt(watch['rss_held_mib'])} MiB; delivery "
           f"p50 {_fmt(delivery['p50_ms'])} p99 {_fmt(delivery['p99_ms'])} "
           f"max {_fmt(delivery['max_ms'])} ms over {delivery['deliveries']} deliveries")
+    per_event = watch.get("per_event")
+    if per_event:
+        print(f"  per status event ({per_event['events']}): first watcher p50 {_fmt(per_event['first_p50_ms'])} "
+              f"max {_fmt(per_event['first_max_ms'])} ms; first to last watcher p50 "
+              f"{_fmt(per_event['spread_p50_ms'])} max {_fmt(per_event['spread_max_ms'])} ms")

@@ -155,6 +155,21 @@ def delivery_ms(events: dict[tuple[str, str], float], received: dict[tuple[str, 
     return delays
 
 
+def fan_out(events: dict[tuple[str, str], float],
+            received: dict[tuple[str, str], list[float]]) -> dict[str, float | None]:
+    """Per status event: its first watcher's delay (how soon the service reacts) and the spread from its first to
+    its last watcher (what writing one message to each of the job's streams costs, here and in this client)."""
+    first: list[float] = []
+    spread: list[float] = []
+    for key, at in events.items():
+        times = received.get(key)
+        if times:
+            first.append((min(times) - at) * 1000)
+            spread.append((max(times) - min(times)) * 1000)
+    return {"events": len(first), "first_p50_ms": pct(first, 50), "first_max_ms": max(first) if first else None,
+            "spread_p50_ms": pct(spread, 50), "spread_max_ms": max(spread) if spread else None}
+
+
 def summary(delays: list[float]) -> dict[str, Any]:
     return {"deliveries": len(delays), "p50_ms": pct(delays, 50), "p99_ms": pct(delays, 99),
             "max_ms": max(delays) if delays else None, "mean_ms": statistics.fmean(delays) if delays else None}

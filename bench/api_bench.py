@@ -158,7 +158,8 @@ async def watchers_phase(stack: Stack, jobs: list[str], count: int) -> dict[str,
     return {"watchers": count, "opened": watchers.opened, "open_s": opened_s, "errors": watchers.errors,
             "rss_before_mib": before, "rss_held_mib": held,
             "rss_added_mib": None if before is None or held is None else held - before,
-            "delivery": _grpc_load.summary(delays), **({"profile": profile} if profile else {})}
+            "delivery": _grpc_load.summary(delays), "per_event": _grpc_load.fan_out(events, watchers.received),
+            **({"profile": profile} if profile else {})}
 
 
 PHASES = ("rest", "grpc", "watch")  # --only: wrk through Envoy, GetResult over gRPC, the 1,000 watchers
