@@ -19,6 +19,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from cveval_result.adapters.events import StatusChange, Wakeups
 
 TERMINAL = frozenset({"completed", "failed"})
+_FOREVER_S = 3600.0  # waiting for an event while a re-read runs: the read ends first, or the event does
 
 
 class StatusEvents(Protocol):
@@ -59,15 +60,38 @@ class JobFeed(Generic[V]):
             async with events.subscribe(self.job_id) as wakeups:
                 self._publish(await self.read())
                 while self.current is not None and self.current.status not in TERMINAL:
-                    change = await wakeups.next(self.recheck_s)
-                    # An event's status is the new state (a completed job's result is read: it is in memory once
-                    # stored); without one for the interval, the state is re-read in case an event was lost.
-                    view = (self.from_event(change) if change is not None else None) or await self.read()
+                    view = await self._next_view(wakeups)
                     if view.status != self.current.status:
                         self._publish(view)
         except Exception as exc:  # handed to every watcher, each raises it (NotFound, Unavailable, ...)
             self.failure = exc
             self._wake()
+
+    async def _next_view(self, wakeups: Wakeups) -> V:
+        """The state after the next event, or re-read when none came within the interval (a lost event).
+
+        An event's status is the new state; a completed job's result, and the state after an unreadable event, are
+        read (the result is in memory once stored). An event that arrives while a re-read waits on the job service
+        wins over it: delivery never waits behind the periodic re-check."""
+        change = await wakeups.next(self.recheck_s)
+        while True:
+            view = self.from_event(change) if change is not None else None
+            if view is not None:
+                return view
+            reading = asyncio.ensure_future(self.read())
+            waiting = asyncio.ensure_future(wakeups.next(_FOREVER_S))
+            try:
+                await asyncio.wait({reading, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                # Neither outlives this round; a cancelled wait leaves its event queued (asyncio.Queue.get).
+                for pending in (reading, waiting):
+                    if not pending.done():
+                        pending.cancel()
+            if waiting.done() and not waiting.cancelled():
+                _ignore_outcome(reading)  # an event came (with the read or before it): it is as new, and wins
+                change = waiting.result()
+                continue
+            return reading.result()
 
     def _publish(self, view: V) -> None:
         self.current = view
@@ -127,3 +151,8 @@ class JobFeeds(Generic[V]):
                     del self._feeds[key]
                 if feed.task is not None:
                     feed.task.cancel()
+
+
+def _ignore_outcome(task: asyncio.Future[Any]) -> None:
+    """A superseded read's failure is not this feed's (it is retried at the next re-check), nor worth a warning."""
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())

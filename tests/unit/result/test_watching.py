@@ -174,3 +174,39 @@ async def test_wakeups_keep_the_latest_changes_and_fall_back_to_a_re_read_when_f
     assert changes[0] == StatusChange("")  # changes were dropped: one re-read rather than trusting the rest
     assert changes[1:] == [StatusChange("processing")] * 3
     assert await wakeups.next(0.001) is None
+
+
+class StuckJobs(Jobs):
+    """A job service that, once stuck, hangs until released (a slow answer under load)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stuck = False
+        self.release = asyncio.Event()
+
+    async def state(self, tenant: str, job_id: str) -> JobState | None:
+        if self.stuck:
+            self.calls += 1
+            await self.release.wait()
+            return self.states.get((tenant, job_id))
+        return await super().state(tenant, job_id)
+
+
+async def test_an_event_is_delivered_while_a_re_check_waits_on_the_job_service() -> None:
+    results, jobs, trail = Results(), StuckJobs(), Trail()
+    events = NatsStatusEvents(cast(Any, None), "cveval.events.jobs")
+    app = ResultApplication(cast(Any, results), cast(Any, jobs), events, trail, CacheLimits(in_flight_ttl_s=0.01))
+    events.listener = app.job_status_changed
+    app.feeds.recheck_s = 0.02
+    job = str(uuid.uuid4())
+    jobs.states[("t1", job)] = JobState("queued", submitted_by="key:alice")
+    watcher = Watcher(app, ALICE, job, watch_message)
+    await _until(lambda: watcher.updates)
+    jobs.stuck, asked = True, jobs.calls
+    await _until(lambda: jobs.calls > asked)  # a re-check is now stuck on the job service
+    await _event(events, job, "processing")
+    await _until(lambda: watcher.statuses() == ["queued", "processing"])
+    await _event(events, job, "failed")
+    await asyncio.wait([watcher.task], timeout=BOUND_S)
+    assert watcher.statuses() == ["queued", "processing", "failed"]
+    jobs.release.set()
