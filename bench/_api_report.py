@@ -115,3 +115,5 @@ def _print_watch(watch: dict[str, Any]) -> None:
         print(f"  per status event ({per_event['events']}): first watcher p50 {_fmt(per_event['first_p50_ms'])} "
               f"max {_fmt(per_event['first_max_ms'])} ms; first to last watcher p50 "
               f"{_fmt(per_event['spread_p50_ms'])} max {_fmt(per_event['spread_max_ms'])} ms")
+    if watch.get("result_cpu_s") is not None:
+        print(f"  result service CPU from the worker's start to the last watcher's end: {watch['result_cpu_s']:.2f} s")

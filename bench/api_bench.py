@@ -149,8 +149,10 @@ async def watchers_phase(stack: Stack, jobs: list[str], count: int) -> dict[str,
     await asyncio.sleep(2.0)  # let the service settle its buffers before reading RSS
     held = _grpc_load.rss_mib(pid)
     spy = _profile.start(pid, WATCH_PROFILE_S, "watchers") if PROFILE else None
+    cpu_before = _grpc_load.cpu_s(pid)
     start_workers(stack)
     await watchers.wait_all(JOB_TIMEOUT_S)
+    cpu_after = _grpc_load.cpu_s(pid)
     profile = await asyncio.to_thread(_profile.finish, spy)
     delays = _grpc_load.delivery_ms(events, watchers.received)
     await watchers.close()
@@ -158,6 +160,7 @@ async def watchers_phase(stack: Stack, jobs: list[str], count: int) -> dict[str,
     return {"watchers": count, "opened": watchers.opened, "open_s": opened_s, "errors": watchers.errors,
             "rss_before_mib": before, "rss_held_mib": held,
             "rss_added_mib": None if before is None or held is None else held - before,
+            "result_cpu_s": None if cpu_before is None or cpu_after is None else round(cpu_after - cpu_before, 3),
             "delivery": _grpc_load.summary(delays), "per_event": _grpc_load.fan_out(events, watchers.received),
             **({"profile": profile} if profile else {})}
 
