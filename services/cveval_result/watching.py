@@ -1,6 +1,6 @@
 """WatchResult's fan-out: one feed per watched job, shared by every watcher of that job.
 
-Per job rather than per watcher (decision record 0027): with 1,000 watchers each re-reading its job every 2 s, the
+Per job rather than per watcher (decision record 0031): with 1,000 watchers each re-reading its job every 2 s, the
 process woke 1,000 coroutines every interval (a burst a status event could queue behind), and each watcher built
 its own message for every change. A feed holds the job's one event subscription and one re-check timer, turns
 each status change into one view, and hands that view (and the message rendered from it, once) to all the job's
