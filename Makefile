@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 GEN_STAMP := gen/.stamp
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: run test setup gen lint typecheck proto-lint promtool browser bench-web unit integration e2e bench bench-quick bench-rest bench-auth bench-api bench-artillery bench-cli quality faults clean
+.PHONY: run test setup gen lint typecheck proto-lint promtool browser bench-web unit integration e2e bench bench-quick bench-rest bench-auth bench-api bench-artillery bench-cli bench-llm-real quality faults clean
 
 run: setup gen
 	$(PY) -m cveval_devstack
@@ -63,6 +63,12 @@ integration: setup gen
 
 e2e: setup gen
 	$(PY) -m pytest tests/e2e
+
+# The LLM scorer against a real model server you started (docs/llm-local-models.md): the corpus resumes against their
+# own postings and the English-teacher posting. LLM_URL is the server's OpenAI-compatible base URL.
+bench-llm-real: setup gen
+	@test -n "$(LLM_URL)" || { echo "bench-llm-real needs a model server: make bench-llm-real LLM_URL=http://127.0.0.1:8080/v1 [LLM_ARGS='--step-timeout 900 --resumes 2'] (docs/llm-local-models.md)"; exit 2; }
+	$(PY) -m bench.llm_real_run --server-url "$(LLM_URL)" $(LLM_ARGS)
 
 # Benchmarks print figures; they are never timed assertions in the tests.
 bench: setup gen

@@ -26,6 +26,7 @@ class NatsNames:
     audit_stream: str
     audit_prefix: str
     audit_durable: str
+    results_erased_subject: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> NatsNames:
@@ -44,6 +45,7 @@ class NatsNames:
             get("audit_stream"),
             get("audit_subject_prefix"),
             get("audit_durable"),
+            get("results_erased_subject"),
         )
 
 
@@ -112,8 +114,12 @@ def _permissions(n: NatsNames) -> dict[str, Permissions]:
             ),
             subscribe=(_inbox("worker"),),
         ),
-        # The result service listens to status changes (WatchResult) and audits the results it shows.
-        "result": Permissions(publish=_auditor(n, "result"), subscribe=(f"{n.events_prefix}.>", _inbox("result"))),
+        # The result service listens to status changes (WatchResult), audits the results it shows, and tells its
+        # other replicas which results were erased (so none serves a cached copy).
+        "result": Permissions(
+            publish=(*_auditor(n, "result"), n.results_erased_subject),
+            subscribe=(f"{n.events_prefix}.>", n.results_erased_subject, _inbox("result")),
+        ),
         # The upload service audits the document texts it shows and the documents it erases.
         "upload": Permissions(publish=_auditor(n, "upload"), subscribe=(_inbox("upload"),)),
     }

@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     retry_after_s: int = Field(default=5, description="Retry-After (seconds) sent with 503s during an outage")
     readiness_interval_s: float = Field(default=2.0, description="how often readiness re-checks the database")
     events_subject_prefix: str = "cveval.events.jobs"
+    results_erased_subject: str = "cveval.events.results.erased"
     worker_durable: str = "evaluation-worker"
     audit_stream: str = "CVEVAL_AUDIT"
     audit_subject_prefix: str = "cveval.audit"

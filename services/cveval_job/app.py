@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from datetime import timedelta
 from typing import Final
 
@@ -29,6 +30,7 @@ from cveval_job.queue_lag import watch_consumer_lag
 from cveval_job.reconciler import ReconcilePolicy, Reconciler
 from cveval_job.service import JobApplication
 from cveval_job.servicer import JobServicer
+from cveval_job.time_budgets import job_time_budget
 from cveval_job.vacancies.indexing import ReferenceIndexer
 from cveval_job.vacancies.service import VacancyApplication
 from cveval_job.vacancies.servicer import VacancyServicer
@@ -56,8 +58,12 @@ DEFAULT_INDEX_DELAYS_S: Final = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 def reconcile_policy(settings: Settings) -> ReconcilePolicy:
+    """The stuck threshold follows from the LLM step budgets (time_budgets), so a slow model's job in progress is
+    never published again; inconsistent settings stop the service here, before it takes any request."""
+    stuck_after_s = job_time_budget(settings, os.environ).stuck_after_s
+    log.info("a queued/processing job untouched for %.0f s is published again", stuck_after_s)
     return ReconcilePolicy(
-        stuck_after=timedelta(seconds=settings.reconcile_stuck_after_s),
+        stuck_after=timedelta(seconds=stuck_after_s),
         deadline=timedelta(seconds=settings.reconcile_deadline_s),
     )
 

@@ -14,6 +14,7 @@ from cveval_kit.readiness import watch_database
 from cveval_kit.runtime import Running
 from cveval_kit.settings import Settings
 from cveval_result.access import POLICY
+from cveval_result.adapters.erasures import NatsErasureNotices
 from cveval_result.adapters.events import NatsStatusEvents
 from cveval_result.adapters.job_client import JobClient
 from cveval_result.adapters.repository import ResultRepository
@@ -35,8 +36,10 @@ async def start(settings: Settings, port: int | None = None) -> Running:
     events = NatsStatusEvents(nc, settings.events_subject_prefix)
     repository = ResultRepository(session_factory(engine))
     ranking = RankingApplication(repository, trail)
-    app = ResultApplication(repository, JobClient(channel(settings.job_addr)), events, trail)
+    erasures = NatsErasureNotices(nc, settings.results_erased_subject)
+    app = ResultApplication(repository, JobClient(channel(settings.job_addr)), events, trail, erasures=erasures)
     await events.start(app.job_status_changed)
+    await erasures.start(app.erased_elsewhere)
     server = GrpcServer("result", settings, [SERVICE_NAME], policy=POLICY)
     servicer = ResultServicer(app, ranking)
     await server.start(lambda s: result_pb2_grpc.add_ResultServiceServicer_to_server(servicer, s), port=port)

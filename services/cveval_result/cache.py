@@ -3,9 +3,10 @@
 A completed result never changes, so the hot poll (`GET /v1/result/{id}` until the job ends, then again by
 dashboards) need not read PostgreSQL every time. Entries are keyed by tenant and job id and carry the submitter, so
 the access rule (`may_read`) is still applied on every read, exactly as for a row from the database. Two ways an
-entry can go away besides eviction: `DeleteResults` (erasure, retention) drops it at once in this process, and every
-entry expires after `ttl_s`, which bounds how long another replica of this service could still serve an erased
-result.
+entry can go away besides eviction: `DeleteResults` (erasure, retention) drops it at once in this process and
+announces the erased job ids to every other replica over NATS (`adapters/erasures.py`), and every entry expires
+after `ttl_s`, which bounds how long another replica could still serve an erased result should that announcement
+be lost.
 
 The in-flight state (queued / processing / failed, or "no such job") comes from the job service once, then follows
 the job status events this service already hears on NATS; events are best effort, so an entry is also re-read after

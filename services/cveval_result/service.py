@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from cveval.result.v1 import result_pb2
 from cveval_kit import audit, errors
@@ -24,6 +25,13 @@ from cveval_result.watching import TERMINAL, JobFeeds, StatusEvents
 WATCH_RECHECK_S = 2.0
 M = TypeVar("M")
 
+log = logging.getLogger(__name__)
+
+
+class ErasureNotices(Protocol):
+    async def announce(self, tenant: str, job_ids: Sequence[str]) -> None:
+        """Tell every replica of this service that these results were erased."""
+
 
 @dataclass(frozen=True)
 class ResultView:
@@ -39,7 +47,7 @@ class ResultView:
 @dataclass(frozen=True)
 class CacheLimits:
     results: int = 10_000  # completed results kept in memory (a few KiB each)
-    results_ttl_s: float = 60.0  # bounds how long another replica may serve an erased result
+    results_ttl_s: float = 60.0  # bounds how long another replica may serve an erased result if its notice is lost
     in_flight: int = 20_000  # jobs without a result, as the job service and its events last said
     in_flight_ttl_s: float = 2.0  # re-read from the job service after this long (events are best effort)
 
@@ -71,11 +79,13 @@ class ResultApplication:
         events: StatusEvents,
         trail: audit.AuditTrail,
         limits: CacheLimits | None = None,
+        erasures: ErasureNotices | None = None,
     ) -> None:
         self.results = results
         self.jobs = jobs
         self.events = events
         self.trail = trail
+        self.erasures = erasures
         limits = limits or CacheLimits()
         self.completed: TtlLru[tuple[str, str], CachedResult] = TtlLru(limits.results, limits.results_ttl_s)
         self.in_flight: TtlLru[str, InFlight] = TtlLru(limits.in_flight, limits.in_flight_ttl_s)
@@ -137,9 +147,20 @@ class ResultApplication:
         if not tenant.strip():
             raise errors.InvalidArgument("tenant is required")
         doomed = {j for j in job_ids if _is_uuid(j)}
+        self.erased_elsewhere(tenant, list(doomed))
+        deleted = await self.results.delete(tenant, list(doomed))
+        if self.erasures is not None and doomed:
+            try:
+                await self.erasures.announce(tenant, sorted(doomed))
+            except Exception as exc:  # the rows are gone; other replicas' copies expire within results_ttl_s
+                log.warning("erased results could not be announced to other replicas: %s", type(exc).__name__)
+        return deleted
+
+    def erased_elsewhere(self, tenant: str, job_ids: list[str]) -> None:
+        """Drop cached copies of results erased by any replica (this one included)."""
+        doomed = set(job_ids)
         self.completed.drop_where(lambda key: key[0] == tenant and key[1] in doomed)
         self.in_flight.drop_where(lambda key: key in doomed)
-        return await self.results.delete(tenant, list(doomed))
 
     async def view(self, caller: Identity, job_id: str) -> ResultView:
         """The job's state and result as the caller may see it; every disclosed result is audited first."""

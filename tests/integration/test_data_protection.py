@@ -19,16 +19,18 @@ from prometheus_client import REGISTRY
 
 from cveval.aigateway.v1 import aigateway_pb2
 from cveval.job.v1 import admin_pb2, job_pb2
-from cveval.result.v1 import result_pb2
+from cveval.result.v1 import result_pb2, result_pb2_grpc
 from cveval.upload.v1 import upload_pb2
+from cveval_devstack.procs import free_port
 from cveval_job.domain.retrieval import query_windows
 from cveval_job.scoring.candidate_text import clean_cv
 from cveval_job.scoring.pipeline import CV_PASSAGES
 from cveval_job.scoring.rubrics import default_vacancy
 from cveval_kit import audit
 from cveval_kit.tenancy import cache_owner
+from cveval_result import app as result_app
 from tests.support.flows import Team, code_of, evaluate, finished, new_team, upload_pair
-from tests.support.mesh import Mesh
+from tests.support.mesh import Mesh, identity_channel
 
 pytestmark = pytest.mark.integration
 
@@ -236,3 +238,32 @@ def _stamp(days: int) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(datetime.now(UTC) + timedelta(days=days))
     return stamp
+
+
+async def test_an_erased_result_leaves_every_result_replica_at_once(mesh: Mesh) -> None:
+    """A second replica of the result service holds the result in its cache (60 s TTL); the deletion, served by the
+    first, reaches it over NATS, so it answers NOT_FOUND well before its cache entry would expire."""
+    team = new_team()
+    cv_id, project_id = await upload_pair(mesh, team.submitter(), f"zq{uuid.uuid4().hex[:12]}")
+    job_id = await evaluate(mesh, team.submitter(), cv_id, project_id)
+    assert await finished(mesh, team.submitter(), job_id) == "completed"
+    port = free_port()
+    # Its own name for the job service's address (the same server), so that stopping the replica closes only its own
+    # shared channel, not the one the mesh's result service uses.
+    own_job_addr = mesh.settings.model_copy(update={"job_addr": f"ipv4:{mesh.settings.job_addr}"})
+    replica = await result_app.start(own_job_addr, port=port)
+    channel = identity_channel(f"127.0.0.1:{port}", team.reviewer())
+    try:
+        other = result_pb2_grpc.ResultServiceStub(channel)
+        request = result_pb2.GetResultRequest(id=job_id)
+        assert (await other.GetResult(request)).status == "completed"  # now in the replica's cache
+
+        await mesh.jobs(team.admin()).DeleteCandidate(job_pb2.DeleteCandidateRequest(cv_id=cv_id))
+
+        deadline = asyncio.get_running_loop().time() + 20  # far below the cache's 60 s TTL
+        while (code := await code_of(other.GetResult(request))) != NOT_FOUND:
+            assert code == OK and asyncio.get_running_loop().time() < deadline, "the replica still serves it"
+            await asyncio.sleep(0.05)
+    finally:
+        await channel.close()
+        await replica.stop(0)

@@ -116,4 +116,5 @@ def unique_names() -> dict[str, str]:
         "audit_durable": f"audit-{tag}",
         "dead_letter_stream": f"CVEVAL_TEST_DEAD_{tag}",
         "dead_letter_subject": f"cveval.test.{tag}.dead.jobs.evaluate",
+        "results_erased_subject": f"cveval.test.{tag}.events.results.erased",
     }

@@ -16,7 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-__all__ = ["CHARS_PER_TOKEN", "MAX_STEP_TOKENS", "MIN_STEP_TOKENS", "StepTimeouts", "max_tokens_for"]
+__all__ = [
+    "CHARS_PER_TOKEN",
+    "MAX_STEP_TOKENS",
+    "MIN_STEP_TOKENS",
+    "StepTimeouts",
+    "chain_worst_case_s",
+    "max_tokens_for",
+]
 
 # Conservative: English prose runs ~4 characters a token, JSON-escaped or non-English text fewer.
 CHARS_PER_TOKEN: Final = 3
@@ -79,3 +86,16 @@ class StepTimeouts:
                 raise ValueError(f"step budget {item!r}: expected <step>=<seconds> with a step in {', '.join(steps)}")
             per_step[name] = float(value)
         return cls(default_s, per_step)
+
+
+def chain_worst_case_s(timeouts: StepTimeouts, attempts: int, per_call_grace_s: float = 0.0) -> float:
+    """The longest the LLM chain may run while every call stays within its budget: the CV branch (cv_profile, then
+    cv_scores) runs beside the project branch (project_scores), then the summary (llm_scorer.LlmScorer.score).
+    Each step may be called `attempts` times (a reply that parses but is unusable is asked again), and each call
+    may run `per_call_grace_s` past its budget before the caller's deadline ends it."""
+
+    def step(name: str) -> float:
+        return attempts * (timeouts.for_step(name) + per_call_grace_s)
+
+    cv_branch = step("cv_profile") + step("cv_scores")
+    return max(cv_branch, step("project_scores")) + step("summary")

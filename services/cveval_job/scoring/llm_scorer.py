@@ -56,7 +56,7 @@ from cveval_job.scoring.redaction import redact, redaction_flags
 from cveval_job.scoring.stuffing import HIDDEN_TEXT_FLAG, remove_hidden_text_marker
 from cveval_kit import errors
 
-__all__ = ["SCORER_NAME", "SCORER_VERSION", "STEPS", "LlmScorer"]
+__all__ = ["SCORER_NAME", "SCORER_VERSION", "STEPS", "STEP_ATTEMPTS", "LlmScorer"]
 
 SCORER_NAME: Final = "llm"
 # 3: the CV cleaned (stuffing, personal details) and personal data redacted; 4: bounded outputs, summary fallback
@@ -64,6 +64,8 @@ SCORER_VERSION: Final = "llm-4"
 DEFAULT_SEED: Final = 7
 # Step names as recorded in provenance (step_latency_ms "score.<step>") and in error messages.
 STEPS: Final = ("cv_profile", "cv_scores", "project_scores", "summary")
+# Calls of one step, the first included: an answer that is valid JSON but unusable is asked again once.
+STEP_ATTEMPTS: Final = 2
 
 T = TypeVar("T")
 Messages = list[tuple[str, str]]
@@ -78,7 +80,7 @@ class LlmScorer:
     def __init__(
         self,
         chat: ChatPort,
-        max_attempts: int = 2,
+        max_attempts: int = STEP_ATTEMPTS,
         *,
         temperature: float = 0.0,
         seed: int | None = DEFAULT_SEED,

@@ -19,10 +19,10 @@ from cveval_job.adapters.job_repository import JobRepository
 from cveval_job.adapters.result_client import ResultClient
 from cveval_job.adapters.upload_client import UploadClient
 from cveval_job.adapters.vacancy_repository import VacancyRepository
-from cveval_job.scoring.budgets import StepTimeouts
-from cveval_job.scoring.llm_scorer import STEPS, LlmScorer
+from cveval_job.scoring.llm_scorer import LlmScorer
 from cveval_job.scoring.offline_scorer import OfflineScorer
 from cveval_job.scoring.ports import Scorer
+from cveval_job.time_budgets import job_time_budget, step_timeouts
 from cveval_job.worker.evaluate import Evaluator
 from cveval_job.worker.handler import EvaluationHandler
 from cveval_kit import jetstream
@@ -41,8 +41,7 @@ HEARTBEAT_MAX_AGE_S = 30.0
 def choose_scorer(settings: Settings, gateway: GatewayClient, environ: Mapping[str, str] | None = None) -> Scorer:
     """CVEVAL_SCORER: llm, offline, or auto (llm when the worker's environment configures a model provider)."""
     if settings.resolved_scorer(os.environ if environ is None else environ) == "llm":
-        timeouts = StepTimeouts.parse(settings.llm_timeout_s, settings.llm_step_timeouts, STEPS)
-        return LlmScorer(gateway, timeouts=timeouts)
+        return LlmScorer(gateway, timeouts=step_timeouts(settings))
     # The reference date for "Present" in dated roles; read per evaluation, not once at start-up.
     return OfflineScorer(date.today)
 
@@ -67,6 +66,8 @@ def healthy() -> bool:
 
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    # Checked before connecting to anything: budgets that contradict each other stop the worker at start-up.
+    budget = job_time_budget(settings, os.environ)
     engine = create_engine(settings, "cveval-worker")
     sessions = session_factory(engine)
     nc = await jetstream.connect(settings.nats_url, "cveval-worker", settings)
@@ -87,6 +88,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         ResultClient(channel(settings.result_addr)),
         StatusEvents(nc, settings.events_subject_prefix),
         max_attempts=settings.worker_max_deliver,
+        evaluation_timeout_s=budget.evaluation_s,
     )
     options = jetstream.ConsumerOptions(
         stream=settings.jobs_stream,

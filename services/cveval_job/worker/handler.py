@@ -10,6 +10,7 @@ backoff however long that lasts, and the budget is untouched (decision 0003).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -39,12 +40,16 @@ class EvaluationHandler:
         results: ResultClient,
         events: StatusEvents,
         max_attempts: int = 5,
+        evaluation_timeout_s: float | None = None,
     ) -> None:
         self.jobs = jobs
         self.evaluator = evaluator
         self.results = results
         self.events = events
         self.max_attempts = max_attempts
+        # The longest an evaluation may take with every model call within its budget (cveval_job.time_budgets);
+        # the reconciler waits longer than this before it publishes a job again. None: no deadline.
+        self.evaluation_timeout_s = evaluation_timeout_s
 
     async def __call__(self, delivery: Delivery) -> Disposition:
         try:
@@ -79,7 +84,8 @@ class EvaluationHandler:
         job_id = job.id
         try:
             with job_scope(job.tenant, tuple(d for d in (job.cv_id, job.project_id) if d)):
-                outcome = await self.evaluator.run(job, last_attempt=last_attempt)
+                async with asyncio.timeout(self.evaluation_timeout_s):
+                    outcome = await self.evaluator.run(job, last_attempt=last_attempt)
             result = to_result(job, outcome, current_trace_id())
             await self.results.store(
                 job.id, result, tenant=job.tenant, submitted_by=job.submitted_by, cv_id=job.cv_id,
@@ -97,6 +103,12 @@ class EvaluationHandler:
             return await self._fail(job_id, "SCORING_FAILED", str(exc), started)
         except errors.Unavailable as exc:
             return await self._retry_or_fail(job, last_attempt, exc.message, started)
+        except TimeoutError:
+            # Past its budget the job would soon be published again by the reconciler: give it up here instead,
+            # so it is never evaluated twice at once.
+            budget = self.evaluation_timeout_s
+            reason = f"the evaluation outlasted its time budget ({budget:g} s)" if budget else "a call timed out"
+            return await self._retry_or_fail(job, last_attempt, reason, started)
         except errors.ServiceError as exc:
             return await self._fail(job_id, exc.code, exc.message, started)
         except Exception as exc:

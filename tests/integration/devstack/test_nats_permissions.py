@@ -31,6 +31,7 @@ N = nats_users.NatsNames(
     NAMES["audit_stream"],
     NAMES["audit_subject_prefix"],
     NAMES["audit_durable"],
+    NAMES["results_erased_subject"],
 )
 PASSWORDS = {user: secrets.token_urlsafe(16) for user in nats_users.users(N)}
 

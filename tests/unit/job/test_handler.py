@@ -205,3 +205,27 @@ async def test_the_evaluator_knows_whether_this_is_the_last_attempt() -> None:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         await handler(delivery(attempt=attempt))
     assert evaluator.last_attempts == [False, False, True]
+
+
+@dataclass
+class SlowEvaluator:
+    """An evaluation that takes longer than the handler's deadline (a model far slower than its budgets)."""
+
+    delay_s: float = 5.0
+
+    async def run(self, job: Job, *, last_attempt: bool = False) -> Any:
+        import asyncio
+
+        await asyncio.sleep(self.delay_s)
+        return object()
+
+
+async def test_an_evaluation_past_its_time_budget_is_given_up_then_fails_on_the_last_attempt() -> None:
+    handler, jobs, events = make_handler(SlowEvaluator(), attempts=MAX_ATTEMPTS - 2)  # type: ignore[arg-type]
+    handler.evaluation_timeout_s = 0.05
+    assert await handler(delivery()) is Disposition.RETRY  # not held past the budget: the job goes back
+    assert jobs.job.status == PROCESSING
+    assert await handler(delivery(attempt=2)) is Disposition.TERM
+    assert jobs.job.error_code == "UPSTREAM_UNAVAILABLE"
+    assert "outlasted its time budget (0.05 s)" in (jobs.job.error_message or "")
+    assert "store" not in jobs.log and events.statuses[-1] == FAILED
