@@ -85,14 +85,14 @@ def print_table(result: dict[str, Any]) -> None:
         if row.get("unexpected"):
             print(f"  {row['path']}: {row['unexpected']} answers with an unexpected status "
                   f"(first {row['first_unexpected']})")
-    grpc = result["grpc"]["get_result_completed"]
-    print(f"{'grpc GetResult completed':28} {grpc['callers']:>4} {grpc['req_per_s']:>8.1f} {_fmt(grpc['p50_ms']):>7} "
-          f"{_fmt(grpc['p99_ms']):>7} {sum(grpc['errors'].values()):>6}  (straight to the result service)")
+    grpc = result["grpc"].get("get_result_completed")
+    if grpc:
+        print(f"{'grpc GetResult completed':28} {grpc['callers']:>4} {grpc['req_per_s']:>8.1f} "
+              f"{_fmt(grpc['p50_ms']):>7} {_fmt(grpc['p99_ms']):>7} {sum(grpc['errors'].values()):>6}  "
+              "(straight to the result service)")
     watch = result["watch"]
-    print(f"\nwatchers: {watch['opened']}/{watch['watchers']} open in {watch['open_s']:.1f} s, RSS of the result "
-          f"service {_fmt(watch['rss_before_mib'])} -> {_fmt(watch['rss_held_mib'])} MiB; delivery "
-          f"p50 {_fmt(watch['delivery']['p50_ms'])} p99 {_fmt(watch['delivery']['p99_ms'])} "
-          f"max {_fmt(watch['delivery']['max_ms'])} ms over {watch['delivery']['deliveries']} deliveries")
+    if watch:
+        _print_watch(watch)
     caching = result.get("caching") or {}
     print(f"completed result: ETag {caching.get('etag')}, Cache-Control {caching.get('cache_control')}, "
           f"If-None-Match -> {caching.get('revalidation_status')} ({caching.get('revalidation_body_bytes')} bytes)")
@@ -102,3 +102,18 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"{'target':62} {'figure':>12}  status")
     for t in result["targets"]:
         print(f"{t['target']:62} {t['figure'] or '-'!s:>12}  {t['status']}")
+
+
+def _print_watch(watch: dict[str, Any]) -> None:
+    delivery = watch["delivery"]
+    print(f"\nwatchers: {watch['opened']}/{watch['watchers']} open in {watch['open_s']:.1f} s, RSS of the result "
+          f"service {_fmt(watch['rss_before_mib'])} -> {_fmt(watch['rss_held_mib'])} MiB; delivery "
+          f"p50 {_fmt(delivery['p50_ms'])} p99 {_fmt(delivery['p99_ms'])} "
+          f"max {_fmt(delivery['max_ms'])} ms over {delivery['deliveries']} deliveries")
+    per_event = watch.get("per_event")
+    if per_event:
+        print(f"  per status event ({per_event['events']}): first watcher p50 {_fmt(per_event['first_p50_ms'])} "
+              f"max {_fmt(per_event['first_max_ms'])} ms; first to last watcher p50 "
+              f"{_fmt(per_event['spread_p50_ms'])} max {_fmt(per_event['spread_max_ms'])} ms")
+    if watch.get("result_cpu_s") is not None:
+        print(f"  result service CPU from the worker's start to the last watcher's end: {watch['result_cpu_s']:.2f} s")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -72,6 +73,15 @@ def rss_mib(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds the process has used (/proc/PID/stat), or None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -153,6 +163,21 @@ def delivery_ms(events: dict[tuple[str, str], float], received: dict[tuple[str, 
     for key, at in events.items():
         delays.extend((t - at) * 1000 for t in received.get(key, []))
     return delays
+
+
+def fan_out(events: dict[tuple[str, str], float],
+            received: dict[tuple[str, str], list[float]]) -> dict[str, float | None]:
+    """Per status event: its first watcher's delay (how soon the service reacts) and the spread from its first to
+    its last watcher (what writing one message to each of the job's streams costs, here and in this client)."""
+    first: list[float] = []
+    spread: list[float] = []
+    for key, at in events.items():
+        times = received.get(key)
+        if times:
+            first.append((min(times) - at) * 1000)
+            spread.append((max(times) - min(times)) * 1000)
+    return {"events": len(first), "first_p50_ms": pct(first, 50), "first_max_ms": max(first) if first else None,
+            "spread_p50_ms": pct(spread, 50), "spread_max_ms": max(spread) if spread else None}
 
 
 def summary(delays: list[float]) -> dict[str, Any]:

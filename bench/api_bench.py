@@ -106,6 +106,7 @@ def start_workers(stack: Stack) -> None:
         stack.restart(name)
 
 
+WATCH_PROFILE_S = 20  # --profile: the result service sampled from the worker's start (the watchers' deliveries)
 PROFILED = {"result completed": "result", "result unknown": "result", "evaluate (workers stopped)": "job"}
 
 
@@ -147,24 +148,30 @@ async def watchers_phase(stack: Stack, jobs: list[str], count: int) -> dict[str,
     opened_s = time.monotonic() - began
     await asyncio.sleep(2.0)  # let the service settle its buffers before reading RSS
     held = _grpc_load.rss_mib(pid)
+    spy = _profile.start(pid, WATCH_PROFILE_S, "watchers") if PROFILE else None
+    cpu_before = _grpc_load.cpu_s(pid)
     start_workers(stack)
     await watchers.wait_all(JOB_TIMEOUT_S)
+    cpu_after = _grpc_load.cpu_s(pid)
+    profile = await asyncio.to_thread(_profile.finish, spy)
     delays = _grpc_load.delivery_ms(events, watchers.received)
     await watchers.close()
     await nc.drain()
     return {"watchers": count, "opened": watchers.opened, "open_s": opened_s, "errors": watchers.errors,
             "rss_before_mib": before, "rss_held_mib": held,
             "rss_added_mib": None if before is None or held is None else held - before,
-            "delivery": _grpc_load.summary(delays)}
+            "result_cpu_s": None if cpu_before is None or cpu_after is None else round(cpu_after - cpu_before, 3),
+            "delivery": _grpc_load.summary(delays), "per_event": _grpc_load.fan_out(events, watchers.received),
+            **({"profile": profile} if profile else {})}
 
 
-def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
-    prepared = asyncio.run(prepare(stack, args.watched_jobs))
-    say(f"completed job {prepared['completed']}, queued job {prepared['queued']}; workers stopped; "
-        f"caching: {prepared['caching']}")
+PHASES = ("rest", "grpc", "watch")  # --only: wrk through Envoy, GetResult over gRPC, the 1,000 watchers
+
+
+def rest_rows(stack: Stack, args: argparse.Namespace, prepared: dict[str, Any]) -> list[dict[str, Any]]:
     s, c = args.seconds, args.connections
     run_path = functools.partial(wrk_path, stack, keys=prepared["keys"])
-    rows = [
+    return [
         run_path("result completed", f"/v1/result/{prepared['completed']}", "get", c, s),
         run_path("result completed c=8", f"/v1/result/{prepared['completed']}", "get", 8, s),
         run_path("result queued", f"/v1/result/{prepared['queued']}", "get", c, s),
@@ -174,15 +181,31 @@ def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         run_path("evaluate (workers stopped)", "/v1/evaluate", "evaluate", 16, s,
                  run=uuid.uuid4().hex[:8], **prepared["ids"]),
     ]
-    secret = stack.env["CVEVAL_IDENTITY_SECRET"]
-    addr = f"127.0.0.1:{stack.ports['result']}"
-    grpc_row = asyncio.run(_grpc_load.get_result_load(addr, prepared["completed"], secret, callers=c, seconds=s))
-    say(f"  grpc GetResult completed  c={c} {grpc_row['req_per_s']:.1f} req/s p99 {grpc_row['p99_ms']} ms")
-    watch = asyncio.run(watchers_phase(stack, prepared["watched"], args.watchers))
-    say(f"  watchers: {watch['opened']} open, +{watch['rss_added_mib']} MiB, delivery {watch['delivery']}")
-    rows.append(run_path("evaluate (worker running)", "/v1/evaluate", "evaluate", 16, s,
-                         run=uuid.uuid4().hex[:8], **prepared["ids"]))
-    return {"rest": rows, "grpc": {"get_result_completed": grpc_row}, "watch": watch, "caching": prepared["caching"]}
+
+
+def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    phases = set(args.only or PHASES)
+    prepared = asyncio.run(prepare(stack, args.watched_jobs))
+    say(f"completed job {prepared['completed']}, queued job {prepared['queued']}; workers stopped; "
+        f"caching: {prepared['caching']}")
+    rows = rest_rows(stack, args, prepared) if "rest" in phases else []
+    grpc_row: dict[str, Any] | None = None
+    if "grpc" in phases:
+        secret = stack.env["CVEVAL_IDENTITY_SECRET"]
+        addr = f"127.0.0.1:{stack.ports['result']}"
+        grpc_row = asyncio.run(_grpc_load.get_result_load(addr, prepared["completed"], secret,
+                                                          callers=args.connections, seconds=args.seconds))
+        say(f"  grpc GetResult completed  c={args.connections} {grpc_row['req_per_s']:.1f} req/s "
+            f"p99 {grpc_row['p99_ms']} ms")
+    watch: dict[str, Any] = {}
+    if "watch" in phases:
+        watch = asyncio.run(watchers_phase(stack, prepared["watched"], args.watchers))
+        say(f"  watchers: {watch['opened']} open, +{watch['rss_added_mib']} MiB, delivery {watch['delivery']}")
+    if "rest" in phases:
+        rows.append(wrk_path(stack, "evaluate (worker running)", "/v1/evaluate", "evaluate", 16, args.seconds,
+                             keys=prepared["keys"], run=uuid.uuid4().hex[:8], **prepared["ids"]))
+    return {"rest": rows, "grpc": {"get_result_completed": grpc_row} if grpc_row else {}, "watch": watch,
+            "caching": prepared["caching"], "phases": sorted(phases)}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -224,7 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--watchers", type=int, default=1000, help="watch streams held open (1000)")
     parser.add_argument("--watched-jobs", type=int, default=10, help="jobs the watchers follow (10)")
     parser.add_argument("--profile", action="store_true",
-                        help="py-spy the result service (completed, unknown) and the job service (evaluate)")
+                        help="py-spy the result service (completed, unknown, watchers) and the job service (evaluate)")
+    parser.add_argument("--only", action="append", choices=PHASES,
+                        help="run only this phase (repeatable): rest (wrk through Envoy), grpc (GetResult straight "
+                             "to the result service), watch (the watchers); default all")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     if wrk_available() is None:

@@ -5,30 +5,27 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from cveval.result.v1 import result_pb2
 from cveval_kit import audit, errors
 from cveval_kit.identity import Identity
 from cveval_kit.tenancy import may_read
-from cveval_result.adapters.events import Wakeups
+from cveval_result.adapters.events import StatusChange
 from cveval_result.adapters.job_client import JobClient, JobState
 from cveval_result.adapters.repository import ResultRepository, StoredResult
 from cveval_result.cache import CachedResult, InFlight, SingleFlight, TtlLru, etag_of
 from cveval_result.ranking import overall_score
+from cveval_result.watching import TERMINAL, JobFeeds, StatusEvents
 
-TERMINAL = frozenset({"completed", "failed"})
-# Events wake watchers at once; this re-read interval only bounds the delay if an event is lost.
+# Events carry a watched job's status at once; this re-read only bounds the delay when one is lost: a watched job
+# is re-read when no event came for it within the interval.
 WATCH_RECHECK_S = 2.0
+M = TypeVar("M")
 
 log = logging.getLogger(__name__)
-
-
-class StatusEvents(Protocol):
-    def subscribe(self, job_id: str) -> AbstractAsyncContextManager[Wakeups]: ...
 
 
 class ErasureNotices(Protocol):
@@ -94,6 +91,7 @@ class ResultApplication:
         self.in_flight: TtlLru[str, InFlight] = TtlLru(limits.in_flight, limits.in_flight_ttl_s)
         self._loading: SingleFlight[tuple[str, str], CachedResult | None] = SingleFlight()
         self._asking: SingleFlight[tuple[str, str], JobState | None] = SingleFlight()
+        self.feeds: JobFeeds[ResultView] = JobFeeds(events, WATCH_RECHECK_S)
 
     def job_status_changed(self, job_id: str, status: str, error_code: str = "", error_message: str = "") -> None:
         """A job status event: the cached state follows it; a job that ended is read from the database next."""
@@ -172,39 +170,39 @@ class ResultApplication:
         return view
 
     async def _view(self, caller: Identity, job_id: str) -> ResultView:
-        """A job of another tenant, or of another submitter for a submitter, is not found (never forbidden).
-
-        Read order, cheapest first: completed results in memory, the cached state of a job in flight, the
-        database, the job service. The access rule is applied to whichever answers."""
+        """A job of another tenant, or of another submitter for a submitter, is not found (never forbidden)."""
         if not _is_uuid(job_id):
             raise errors.NotFound(f"job {job_id!r} not found")
-        tenant = caller.tenant
+        view, owner = await self._job_view(caller.tenant, job_id)
+        if not view.status or not may_read(caller, caller.tenant, owner):
+            raise errors.NotFound(f"job {job_id!r} not found")
+        return view
+
+    async def _job_view(self, tenant: str, job_id: str) -> tuple[ResultView, str]:
+        """The job's state in the tenant (status "" when it has none) and its submitter, for the access rule.
+
+        Read order, cheapest first: completed results in memory, the cached state of a job in flight, the
+        database, the job service."""
         done = self.completed.get((tenant, job_id))
         if done is None:
             known = self.in_flight.get(job_id)
             if known is not None and known.tenant == tenant:
-                return self._in_flight_view(caller, job_id, known)
+                return _in_flight_view(job_id, known), known.submitted_by
             done = await self._load_completed(tenant, job_id)
         if done is not None:
-            if not may_read(caller, tenant, done.submitted_by):
-                raise errors.NotFound(f"job {job_id!r} not found")
-            return ResultView(job_id, "completed", done.result, cv_id=done.cv_id, etag=done.etag)
+            return ResultView(job_id, "completed", done.result, cv_id=done.cv_id, etag=done.etag), done.submitted_by
         state = await self._asking.run((tenant, job_id), lambda: self.jobs.state(tenant, job_id))
         known = _in_flight(tenant, state)
         if state is not None and state.status == "completed":
             # The worker stores the result before it marks the job completed, so this is a read race: re-read.
             done = await self._load_completed(tenant, job_id)
-            if done is not None and may_read(caller, tenant, done.submitted_by):
-                return ResultView(job_id, "completed", done.result, cv_id=done.cv_id, etag=done.etag)
+            if done is not None:
+                view = ResultView(job_id, "completed", done.result, cv_id=done.cv_id, etag=done.etag)
+                return view, done.submitted_by
             known = InFlight(tenant, "processing", state.submitted_by, cv_id=state.cv_id)
         else:
             self.in_flight.put(job_id, known)
-        return self._in_flight_view(caller, job_id, known)
-
-    def _in_flight_view(self, caller: Identity, job_id: str, known: InFlight) -> ResultView:
-        if not known.status or not may_read(caller, caller.tenant, known.submitted_by):
-            raise errors.NotFound(f"job {job_id!r} not found")
-        return ResultView(job_id, known.status, None, known.error_code, known.error_message)
+        return _in_flight_view(job_id, known), known.submitted_by
 
     async def _load_completed(self, tenant: str, job_id: str) -> CachedResult | None:
         """One database read per job at a time, shared by everyone who missed the cache meanwhile."""
@@ -232,24 +230,41 @@ class ResultApplication:
             )
         )
 
-    async def watch(self, caller: Identity, job_id: str) -> AsyncIterator[ResultView]:
-        last = await self._view(caller, job_id)  # fails fast with NOT_FOUND before subscribing
-        async with self.events.subscribe(job_id) as wakeups:
-            last = await self.view(caller, job_id)
-            yield last
-            while last.status not in TERMINAL:
-                await wakeups.wait(WATCH_RECHECK_S)
-                current = await self._view(caller, job_id)
-                if current.status != last.status:
-                    if current.result is not None:
-                        await self._audit_read(caller, current)
-                    yield current
-                last = current
+    async def watch(self, caller: Identity, job_id: str, render: Callable[[ResultView], M]) -> AsyncIterator[M]:
+        """The job's state now, then each change until it ends, as `render` makes it: once per change for all the
+        job's watchers (the access rule is checked here; a job's tenant and submitter never change)."""
+        await self._view(caller, job_id)  # fails fast with NOT_FOUND before joining
+        tenant = caller.tenant
+
+        async def read() -> ResultView:
+            view, _ = await self._job_view(tenant, job_id)
+            if not view.status:
+                raise errors.NotFound(f"job {job_id!r} not found")
+            return view
+
+        def from_event(change: StatusChange) -> ResultView | None:
+            if not change.status or change.status == "completed":
+                return None  # re-read: a completed job's result comes from memory or the database
+            return ResultView(job_id, change.status, None, change.error_code, change.error_message)
+
+        async with self.feeds.join(tenant, job_id, read, from_event) as feed:
+            version, view = await feed.after(0)
+            while True:
+                if view.result is not None:
+                    await self._audit_read(caller, view)  # each watcher's disclosure is its own
+                yield feed.rendered(view, render)
+                if view.status in TERMINAL:
+                    return
+                version, view = await feed.after(version)
 
 
 def _cached(stored: StoredResult) -> CachedResult:
     return CachedResult(result_pb2.EvaluationResult.FromString(stored.payload), stored.submitted_by, stored.cv_id,
                         etag_of(stored.payload))
+
+
+def _in_flight_view(job_id: str, known: InFlight) -> ResultView:
+    return ResultView(job_id, known.status, None, known.error_code, known.error_message)
 
 
 def _in_flight(tenant: str, state: JobState | None) -> InFlight:

@@ -37,6 +37,10 @@ def _fields(view: ResultView) -> dict[str, object]:
     return fields
 
 
+def watch_message(view: ResultView) -> result_pb2.WatchResultResponse:
+    return result_pb2.WatchResultResponse(**_fields(view))  # type: ignore[arg-type]
+
+
 def _matches(context: grpc.aio.ServicerContext, etag: str) -> bool:
     """If-None-Match (forwarded by the edge as metadata) names this version: a list, or `*`."""
     for key, value in context.invocation_metadata() or ():
@@ -69,8 +73,9 @@ class ResultServicer(result_pb2_grpc.ResultServiceServicer):
     async def WatchResult(
         self, request: result_pb2.WatchResultRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[result_pb2.WatchResultResponse]:
-        async for view in self.app.watch(current_identity(), request.id):
-            yield result_pb2.WatchResultResponse(**_fields(view))  # type: ignore[arg-type]
+        # One message per change, shared by the job's watchers: each stream only serialises it.
+        async for message in self.app.watch(current_identity(), request.id, watch_message):
+            yield message
 
     async def StoreResult(
         self, request: result_pb2.StoreResultRequest, context: grpc.aio.ServicerContext
