@@ -35,8 +35,9 @@ from cveval_job.scoring.text import collapse
 __all__ = ["SCORER_NAME", "SCORER_VERSION", "OfflineScorer"]
 
 SCORER_NAME: Final = "offline"
-# 5: experience and achievements also by meaning; 4: technical skills also by meaning; 3: custom rubric parameters
-SCORER_VERSION: Final = "offline-5"
+# 6: the best role and the best-met requirements by meaning; 5: experience and achievements also by meaning;
+# 4: technical skills also by meaning; 3: custom rubric parameters
+SCORER_VERSION: Final = "offline-6"
 # About 25 pages of text. Longer documents are scored on their beginning (and flagged): it bounds the work per job,
 # and a CV or report that long has said what matters well before the end.
 MAX_SCORED_CHARS: Final = 60_000

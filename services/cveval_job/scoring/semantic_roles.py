@@ -13,6 +13,12 @@ The scorer turns them into two 1-5 scores, each averaged with the lexical measur
 - achievements by meaning: the coverage in five equal bands between `coverage_lo` and `coverage_hi`.
 Four numbers per model, fitted on half A of the development set and checked on half B (decision record 0028); an
 uncalibrated model leaves both scores to the lexical measures.
+
+Two more bands reuse the same four numbers (no new ones; decision record 0030):
+- the best role: the cosine of the CV's most relevant dated block to the job, in five bands between `relevance_lo`
+  and `relevance_hi` (how close the candidate's closest engagement came to this one);
+- the strongest evidence: the mean cosine of the job's best-met requirements and their CV passages, in the bands of
+  the coverage (what the CV shows best of what the job asks, where coverage also counts what it lacks).
 """
 
 from __future__ import annotations
@@ -32,7 +38,9 @@ __all__ = [
     "RoleCalibration",
     "RoleEvidence",
     "achievement_band",
+    "best_role_band",
     "experience_band",
+    "match_band",
     "role_evidence",
     "role_texts",
     "weighted_relevant_years",
@@ -120,5 +128,26 @@ def achievement_band(evidence: RoleEvidence) -> int | None:
     calibration = ROLE_CALIBRATION.get(evidence.model)
     if calibration is None:
         return None
-    lo, hi = calibration.coverage_lo, calibration.coverage_hi
-    return int(min(5, max(1, 1 + math.floor((evidence.coverage - lo) / (hi - lo) * 5))))
+    return _five_bands(evidence.coverage, calibration.coverage_lo, calibration.coverage_hi)
+
+
+def _five_bands(value: float, lo: float, hi: float) -> int:
+    return int(min(5, max(1, 1 + math.floor((value - lo) / (hi - lo) * 5))))
+
+
+def best_role_band(evidence: RoleEvidence) -> int | None:
+    """The most relevant dated block's band; None when uncalibrated or the CV has no dated blocks."""
+    calibration = ROLE_CALIBRATION.get(evidence.model)
+    if calibration is None or not evidence.role_cosines:
+        return None
+    best = max(c for _, c in evidence.role_cosines)
+    return _five_bands(best, calibration.relevance_lo, calibration.relevance_hi)
+
+
+def match_band(model: str, cosines: Sequence[float]) -> int | None:
+    """The mean of the strongest requirement ↔ passage cosines in the coverage bands; None when uncalibrated or
+    nothing matched."""
+    calibration = ROLE_CALIBRATION.get(model)
+    if calibration is None or not cosines:
+        return None
+    return _five_bands(sum(cosines) / len(cosines), calibration.coverage_lo, calibration.coverage_hi)

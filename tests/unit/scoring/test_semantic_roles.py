@@ -8,7 +8,9 @@ from cveval_job.scoring.semantic_roles import (
     ROLE_CALIBRATION,
     RoleEvidence,
     achievement_band,
+    best_role_band,
     experience_band,
+    match_band,
     role_evidence,
     role_texts,
     weighted_relevant_years,
@@ -72,3 +74,21 @@ def test_achievement_bands_cover_the_calibrated_coverage() -> None:
     assert achievement_band(RoleEvidence(MODEL, (), lo - 0.1)) == 1
     assert achievement_band(RoleEvidence(MODEL, (), hi + 0.1)) == 5
     assert achievement_band(RoleEvidence("other-model", (), hi)) is None
+
+
+def test_the_best_role_band_reads_the_most_relevant_block_with_the_relevance_edges() -> None:
+    lo, hi = CAL.relevance_lo, CAL.relevance_hi
+    weak_and_strong = RoleEvidence(MODEL, (("teacher", lo - 0.1), ("java", hi + 0.1)), 0.5)
+    assert best_role_band(weak_and_strong) == 5
+    assert best_role_band(RoleEvidence(MODEL, (("teacher", lo - 0.1),), 0.5)) == 1
+    assert best_role_band(RoleEvidence(MODEL, (), 0.5)) is None  # no dated blocks: nothing to read
+    assert best_role_band(RoleEvidence("other-model", (("java", hi),), 0.5)) is None
+
+
+def test_the_match_band_reads_the_mean_of_the_strongest_matches_with_the_coverage_edges() -> None:
+    lo, hi = CAL.coverage_lo, CAL.coverage_hi
+    assert match_band(MODEL, [hi + 0.1, hi]) == 5
+    assert match_band(MODEL, [lo - 0.1]) == 1
+    assert match_band(MODEL, [(lo + hi) / 2]) == 3
+    assert match_band(MODEL, []) is None
+    assert match_band("other-model", [hi]) is None
