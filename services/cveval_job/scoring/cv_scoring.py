@@ -33,6 +33,7 @@ from cveval_job.scoring.text import content_stems, shorten
 __all__ = [
     "CV_ALIASES",
     "CV_NOT_BUILT_IN",
+    "MEANING_MEASURES",
     "CvAssessment",
     "JobProfile",
     "RoleContext",
@@ -217,13 +218,24 @@ def assess_cv(cv: str, job: JobProfile, today: date) -> CvAssessment:
     )
 
 
+# Measures by meaning that the quality report can leave out one at a time, to print what each adds.
+MEANING_MEASURES: Final = ("best_role", "best_matches")
+
+
 def _half_up(value: float) -> int:
     return math.floor(value + 0.5)
 
 
-def with_meaning(cv: CvAssessment, semantic: SemanticEvidence | None, meaning: RoleContext) -> CvAssessment:
+def with_meaning(
+    cv: CvAssessment,
+    semantic: SemanticEvidence | None,
+    meaning: RoleContext,
+    *,
+    leave_out: frozenset[str] = frozenset(),
+) -> CvAssessment:
     """technical_skills blended with what the embeddings found (SemanticEvidence.blend); experience and achievements
-    each averaged with their measures by meaning (semantic_roles.py); the evidence shown beside each."""
+    each averaged with their measures by meaning (semantic_roles.py); the evidence shown beside each. `leave_out`
+    names measures of MEANING_MEASURES to skip (the quality report's ablation)."""
     if semantic is None or semantic.band is None:
         return cv
     lexical = cv.scores["technical_skills"]
@@ -238,8 +250,8 @@ def with_meaning(cv: CvAssessment, semantic: SemanticEvidence | None, meaning: R
     achieved = achievement_band(roles) if roles else None
     if roles is not None and years is not None and achieved is not None:
         by_meaning = experience_band(years, meaning.job.required_years)
-        best_role = best_role_band(roles)
-        strongest = match_band(semantic.model, [m.cosine for m in semantic.matches])
+        best_role = None if "best_role" in leave_out else best_role_band(roles)
+        strongest = None if "best_matches" in leave_out else match_band(roles)
         lexical_exp, lexical_ach = cv.scores["experience_level"], cv.scores["relevant_achievements"]
         # The roundings and the mixes were chosen on half A of the development set (decision records 0028, 0030).
         if best_role is None:

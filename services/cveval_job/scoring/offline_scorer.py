@@ -102,8 +102,11 @@ class OfflineScorer:
     a callable the caller owns (e.g. `date.today` in a long-running worker). The domain never reads the clock itself.
     """
 
-    def __init__(self, today: date | Callable[[], date]) -> None:
+    def __init__(self, today: date | Callable[[], date], *, leave_out: frozenset[str] = frozenset()) -> None:
+        """`leave_out`: measures by meaning to skip (cv_scoring.MEANING_MEASURES), for the quality report's ablation
+        only; the service always uses them all."""
         self._today = today
+        self._leave_out = leave_out
 
     def _reference_date(self) -> date:
         return self._today if isinstance(self._today, date) else self._today()
@@ -126,7 +129,8 @@ class OfflineScorer:
 
         job = job_profile([_with_context(vacancy.job_description, inp.cv_context, "job_description")])
         today = self._reference_date()
-        cv = with_meaning(assess_cv(cv_text, job, today), inp.semantic, RoleContext(cv_text, job, today))
+        context = RoleContext(cv_text, job, today)
+        cv = with_meaning(assess_cv(cv_text, job, today), inp.semantic, context, leave_out=self._leave_out)
         cv_stage = _breakdown(
             vacancy.cv_rubric,
             (cv.scores, cv.evidence),

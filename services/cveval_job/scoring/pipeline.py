@@ -32,7 +32,7 @@ from cveval_job.scoring.candidate_text import clean_cv
 from cveval_job.scoring.model import Chunk, Evaluation, ScoringInput, Vacancy
 from cveval_job.scoring.ports import Scorer
 from cveval_job.scoring.semantic import SemanticEvidence, semantic_evidence
-from cveval_job.scoring.semantic_roles import role_evidence, role_texts
+from cveval_job.scoring.semantic_roles import paragraph_texts, role_evidence, role_texts
 from cveval_kit import errors
 
 __all__ = [
@@ -202,11 +202,12 @@ class EvaluationPipeline:
             cv_clean = clean_cv(cv_text, vacancy.job_description).text or cv_text
             passages = query_windows(cv_clean, CV_PASSAGES)
             project_queries = query_windows(project_text) if project_text else []
-            roles = role_texts(cv_clean, self.today())
-            embedded = await self.embedder.embed([*passages, *roles, *project_queries])
-            cv_vectors = embedded.vectors[: len(passages)]
-            role_vectors = embedded.vectors[len(passages) : len(passages) + len(roles)]
-            project_vectors = embedded.vectors[len(passages) + len(roles) :]
+            roles, paragraphs = role_texts(cv_clean, self.today()), paragraph_texts(cv_clean)
+            embedded = await self.embedder.embed([*passages, *roles, *paragraphs, *project_queries])
+            vectors = list(embedded.vectors)
+            cv_vectors, vectors = vectors[: len(passages)], vectors[len(passages) :]
+            role_vectors, vectors = vectors[: len(roles)], vectors[len(roles) :]
+            paragraph_vectors, project_vectors = vectors[: len(paragraphs)], vectors[len(paragraphs) :]
         with _step("reference_chunks", timings):
             chunks = await self._reference(vacancy, embedded.model)
         with _step("retrieve", timings):
@@ -218,7 +219,13 @@ class EvaluationPipeline:
             cv_passages = list(zip(passages, cv_vectors, strict=True))
             semantic = semantic_evidence(embedded.model, cv_passages, job)
             if semantic is not None:
-                found = role_evidence(embedded.model, list(zip(roles, role_vectors, strict=True)), cv_passages, job)
+                found = role_evidence(
+                    embedded.model,
+                    list(zip(roles, role_vectors, strict=True)),
+                    cv_passages,
+                    job,
+                    list(zip(paragraphs, paragraph_vectors, strict=True)),
+                )
                 semantic = replace(semantic, roles=found)
         return embedded.model, cv_hits, project_hits, semantic
 

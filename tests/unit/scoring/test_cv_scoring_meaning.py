@@ -32,17 +32,16 @@ Taught English to children
 """
 
 
-def _semantic(role_cosines: tuple[float, float], matches: tuple[float, ...]) -> SemanticEvidence:
+def _semantic(role_cosines: tuple[float, float], strongest: float | None) -> SemanticEvidence:
     texts = role_texts(CV, TODAY)
-    roles = RoleEvidence(MODEL, tuple(zip(texts, role_cosines, strict=True)), 0.5)
-    found = tuple(Match("requirement", "passage", c) for c in matches)
-    return SemanticEvidence(MODEL, 0.45, found, roles)
+    roles = RoleEvidence(MODEL, tuple(zip(texts, role_cosines, strict=True)), 0.5, strongest)
+    return SemanticEvidence(MODEL, 0.45, (Match("requirement", "passage", 0.5),), roles)
 
 
 def test_experience_is_the_half_up_mean_of_words_years_by_meaning_and_the_best_role() -> None:
     job = job_profile([JOB])
     lexical = assess_cv(CV, job, TODAY)
-    semantic = _semantic((CAL.relevance_hi, CAL.relevance_lo), (0.6, 0.55))
+    semantic = _semantic((CAL.relevance_hi, CAL.relevance_lo), 0.55)
     scored = with_meaning(lexical, semantic, RoleContext(CV, job, TODAY))
     assert semantic.roles is not None
     years = weighted_relevant_years(semantic.roles, CV, TODAY)
@@ -58,13 +57,16 @@ def test_experience_is_the_half_up_mean_of_words_years_by_meaning_and_the_best_r
 def test_achievements_add_the_best_met_requirements_to_the_coverage() -> None:
     job = job_profile([JOB])
     lexical = assess_cv(CV, job, TODAY)
-    semantic = _semantic((CAL.relevance_hi, CAL.relevance_lo), (CAL.coverage_hi, CAL.coverage_hi))
+    semantic = _semantic((CAL.relevance_hi, CAL.relevance_lo), CAL.coverage_hi)
     scored = with_meaning(lexical, semantic, RoleContext(CV, job, TODAY))
     assert semantic.roles is not None
     coverage = achievement_band(semantic.roles)
     assert coverage is not None
     first = math.floor((lexical.scores["relevant_achievements"] + coverage) / 2 + 0.5)
-    assert match_band(MODEL, [CAL.coverage_hi]) == 5
+    assert match_band(semantic.roles) == 5
     assert scored.scores["relevant_achievements"] == math.floor((first + 5) / 2 + 0.5)
-    weak = with_meaning(lexical, _semantic((CAL.relevance_hi, CAL.relevance_lo), (0.0,)), RoleContext(CV, job, TODAY))
+    weak = with_meaning(lexical, _semantic((CAL.relevance_hi, CAL.relevance_lo), 0.0), RoleContext(CV, job, TODAY))
     assert weak.scores["relevant_achievements"] < scored.scores["relevant_achievements"]
+    # Without paragraphs the achievements stay the mean of words and coverage.
+    alone = with_meaning(lexical, _semantic((CAL.relevance_hi, CAL.relevance_lo), None), RoleContext(CV, job, TODAY))
+    assert alone.scores["relevant_achievements"] == first
