@@ -25,6 +25,13 @@ _SIGNALS = (
 )
 
 
+# What each measure by meaning left out of the fusion is (cv_scoring.MEANING_MEASURES).
+_ABLATED = {
+    "best_role": "the closest role or project (experience)",
+    "best_matches": "the best-met requirements (achievements)",
+}
+
+
 def _row(name: str, f: Figures) -> list[str]:
     return [name, f"{f.spearman_all:.3f}", f"{f.spearman_a:.3f}", f"{f.spearman_b:.3f}", f"{f.pairwise:.3f}"]
 
@@ -35,7 +42,9 @@ async def labelled(data: LabelledSet, pipeline: Pipeline) -> Section:
     started = time.perf_counter()
     signals = await compute_signals(data, pipeline)
     results = {attr: figures(data, getattr(signals, attr)) for _, attr in _SIGNALS}
-    rows = [_row(name, results[attr]) for name, attr in _SIGNALS]
+    rows = [_row(name, results[attr]) for name, attr in _SIGNALS[:1]]
+    rows += [_row(f"fusion without {_ABLATED[m]}", figures(data, v)) for m, v in signals.without.items()]
+    rows += [_row(name, results[attr]) for name, attr in _SIGNALS[1:]]
     section.body = (
         render_table(["signal", "Spearman", "half A (fit)", "half B (check)", "pairwise"], rows)
         + f"\n(embeddings: {pipeline.model}; the baseline quoted for this split is {QUOTED_TFIDF}; "

@@ -15,11 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cveval_job.scoring.model import ScoringInput, Vacancy
+from cveval_job.scoring.cv_scoring import MEANING_MEASURES
+from cveval_job.scoring.model import Chunk, ScoringInput, Vacancy
+from cveval_job.scoring.offline_scorer import OfflineScorer
 from cveval_job.scoring.rubrics import default_vacancy, vacancy_from_texts
 from cveval_job.scoring.text import content_stems
 from tools.quality import REPO_ROOT
-from tools.quality.pipeline import Pipeline
+from tools.quality.pipeline import REFERENCE_DATE, Pipeline
 from tools.quality.stats import pairwise_accuracy, spearman, tfidf_cosines
 
 TARGET_SPEARMAN = 0.55
@@ -64,12 +66,16 @@ class Signals:
     semantic: list[float]  # document cosine of the pipeline's embeddings
     lexical: list[float]  # share of the posting's content words found in the CV
     tfidf: list[float]  # the baseline: TF-IDF cosine of CV and posting
+    # cv_match_rate with one measure by meaning left out (cv_scoring.MEANING_MEASURES), same retrieval and vectors
+    without: dict[str, list[float]]
 
 
 async def compute_signals(data: LabelledSet, pipeline: Pipeline) -> Signals:
     brief = default_vacancy().study_case_brief
     vacancies: dict[str, Vacancy] = {p: vacancy_from_texts(t, brief) for p, t in data.postings.items()}
     fusion, rules, semantic, lexical = [], [], [], []
+    ablated = {m: OfflineScorer(REFERENCE_DATE, leave_out=frozenset({m})) for m in MEANING_MEASURES}
+    without: dict[str, list[float]] = {m: [] for m in MEANING_MEASURES}
     stems = {c: content_stems(t) for c, t in data.cvs.items()}
     for cv_id, post_id, _ in data.pairs:
         cv, vacancy = data.cvs[cv_id], vacancies[post_id]
@@ -78,11 +84,16 @@ async def compute_signals(data: LabelledSet, pipeline: Pipeline) -> Signals:
         semantic.append(run.semantic.document_cosine if run.semantic else 0.0)
         alone = pipeline.scorer.score_sync(ScoringInput(cv, REPORT_FOR_PAIRS, vacancy))
         rules.append(alone.cv_match_rate)
+        context = tuple(Chunk(h.chunk.id, h.chunk.source, h.chunk.text) for h in run.retrieved
+                        if h.chunk.source in ("job_description", "cv_rubric"))
+        same = ScoringInput(cv, REPORT_FOR_PAIRS, vacancy, context, (), run.semantic)
+        for measure, scorer in ablated.items():
+            without[measure].append(scorer.score_sync(same).cv_match_rate)
         wanted = content_stems(data.postings[post_id])
         lexical.append(len(wanted & stems[cv_id]) / len(wanted) if wanted else 0.0)
     documents = {f"cv:{k}": v for k, v in data.cvs.items()} | {f"post:{k}": v for k, v in data.postings.items()}
     tfidf = tfidf_cosines(documents, [(f"cv:{c}", f"post:{p}") for c, p, _ in data.pairs])
-    return Signals(fusion, rules, semantic, lexical, tfidf)
+    return Signals(fusion, rules, semantic, lexical, tfidf, without)
 
 
 @dataclass(frozen=True)

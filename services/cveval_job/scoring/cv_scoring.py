@@ -19,7 +19,13 @@ from cveval_job.scoring.job_profile import JobProfile, Unit, job_profile
 from cveval_job.scoring.parameter_mapping import known_key
 from cveval_job.scoring.scales import ACHIEVEMENT_BANDS, KEYWORD_BANDS, KIND_BANDS, SHARE_BANDS, band, count, names
 from cveval_job.scoring.semantic import SemanticEvidence
-from cveval_job.scoring.semantic_roles import achievement_band, experience_band, weighted_relevant_years
+from cveval_job.scoring.semantic_roles import (
+    achievement_band,
+    best_role_band,
+    experience_band,
+    match_band,
+    weighted_relevant_years,
+)
 from cveval_job.scoring.skills import default_lexicon, expand_skills, extract_skills
 from cveval_job.scoring.skills_in_use import text_in_use
 from cveval_job.scoring.text import content_stems, shorten
@@ -27,6 +33,7 @@ from cveval_job.scoring.text import content_stems, shorten
 __all__ = [
     "CV_ALIASES",
     "CV_NOT_BUILT_IN",
+    "MEANING_MEASURES",
     "CvAssessment",
     "JobProfile",
     "RoleContext",
@@ -211,9 +218,24 @@ def assess_cv(cv: str, job: JobProfile, today: date) -> CvAssessment:
     )
 
 
-def with_meaning(cv: CvAssessment, semantic: SemanticEvidence | None, meaning: RoleContext) -> CvAssessment:
+# Measures by meaning that the quality report can leave out one at a time, to print what each adds.
+MEANING_MEASURES: Final = ("best_role", "best_matches")
+
+
+def _half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+def with_meaning(
+    cv: CvAssessment,
+    semantic: SemanticEvidence | None,
+    meaning: RoleContext,
+    *,
+    leave_out: frozenset[str] = frozenset(),
+) -> CvAssessment:
     """technical_skills blended with what the embeddings found (SemanticEvidence.blend); experience and achievements
-    each averaged with their measure by meaning (semantic_roles.py); the evidence shown beside each."""
+    each averaged with their measures by meaning (semantic_roles.py); the evidence shown beside each. `leave_out`
+    names measures of MEANING_MEASURES to skip (the quality report's ablation)."""
     if semantic is None or semantic.band is None:
         return cv
     lexical = cv.scores["technical_skills"]
@@ -227,17 +249,27 @@ def with_meaning(cv: CvAssessment, semantic: SemanticEvidence | None, meaning: R
     years = weighted_relevant_years(roles, meaning.cv_text, meaning.today) if roles else None
     achieved = achievement_band(roles) if roles else None
     if roles is not None and years is not None and achieved is not None:
-        # Floor for experience, half up for achievements: the roundings fitted on half A (decision record 0028).
         by_meaning = experience_band(years, meaning.job.required_years)
-        scores["experience_level"] = (cv.scores["experience_level"] + by_meaning) // 2
-        scores["relevant_achievements"] = math.floor((cv.scores["relevant_achievements"] + achieved) / 2 + 0.5)
+        best_role = None if "best_role" in leave_out else best_role_band(roles)
+        strongest = None if "best_matches" in leave_out else match_band(roles)
+        lexical_exp, lexical_ach = cv.scores["experience_level"], cv.scores["relevant_achievements"]
+        # The roundings and the mixes were chosen on half A of the development set (decision records 0028, 0030).
+        if best_role is None:
+            scores["experience_level"] = (lexical_exp + by_meaning) // 2
+        else:
+            scores["experience_level"] = _half_up((lexical_exp + by_meaning + best_role) / 3)
+        scores["relevant_achievements"] = _half_up((lexical_ach + achieved) / 2)
+        if strongest is not None:
+            scores["relevant_achievements"] = _half_up((scores["relevant_achievements"] + strongest) / 2)
+        role_note = f"; closest role or project at band {best_role}/5" if best_role is not None else ""
         evidence["experience_level"] = (
             *cv.evidence["experience_level"][:2],
-            f"by meaning: ~{years:.1f} years in roles or projects close to the job (band {by_meaning}/5)",
+            f"by meaning: ~{years:.1f} years in roles or projects close to the job (band {by_meaning}/5){role_note}",
         )
+        strongest_note = f"; its best-met requirements at band {strongest}/5" if strongest is not None else ""
         evidence["relevant_achievements"] = (
             *cv.evidence["relevant_achievements"][:2],
             f"by meaning: the job's requirements meet the CV's roles at cosine {roles.coverage:.2f} on average "
-            f"(band {achieved}/5)",
+            f"(band {achieved}/5){strongest_note}",
         )
     return replace(cv, scores=scores, evidence=evidence)

@@ -178,6 +178,40 @@ class LlmScorer:
             usage,
         )
 
+    async def _summary(
+        self,
+        title: str,
+        rates: tuple[float, float],
+        cv: StageResult,
+        project: StageResult,
+        breakdown: tuple[ParameterScore, ...],
+        usage: ChainUsage,
+    ) -> tuple[str, tuple[str, ...]]:
+        """The summary and its flags: the model's, or (flagged) one written from the sub-scores in code."""
+        match_rate, project_score = rates
+        prompt = SUMMARY_TEMPLATE.format(
+            title=title,
+            cv_match_rate=match_rate,
+            cv_feedback=cv.feedback,
+            project_score=project_score,
+            project_feedback=project.feedback,
+            breakdown=breakdown_lines((p.stage, p.parameter, p.score) for p in breakdown),
+            recommendation=recommendation(match_rate, project_score),
+            schema=SUMMARY_SCHEMA,
+        )
+        try:
+            summary = await self._call(
+                "summary", [("system", SYSTEM_PROMPT), ("user", prompt)], SUMMARY_SCHEMA, parse_summary, usage
+            )
+        except (ScoringError, errors.Unavailable):
+            # The sub-scores are valid and paid for: a failed summary must not throw them away. The prose is then
+            # written from the scores in code, and the result says so.
+            fallback = summary_from_subscores(
+                title, match_rate, project_score, breakdown, recommendation(match_rate, project_score)
+            )
+            return fallback, (SUMMARY_FALLBACK_FLAG,)
+        return summary, ()
+
     async def score(self, inp: ScoringInput) -> Evaluation:
         inp.require_text()
         vacancy = inp.vacancy
@@ -192,41 +226,31 @@ class LlmScorer:
             report, in_report = redact(report)
             redacted = in_cv + in_report
         usage = ChainUsage()
-        (profile, cv), project = await _both(
-            self._cv_branch(inp, cv_text, usage), self._project_branch(inp, report, usage)
-        )
+        if inp.cv_only:
+            # No report: no project step and no summary call (the summary of a CV alone is its feedback).
+            profile, cv = await self._cv_branch(inp, cv_text, usage)
+            project: StageResult | None = None
+        else:
+            (profile, cv), project = await _both(
+                self._cv_branch(inp, cv_text, usage), self._project_branch(inp, report, usage)
+            )
         match_rate = rubric_math.cv_match_rate(cv.scores, vacancy.cv_rubric)
-        project_score = rubric_math.project_score(project.scores, vacancy.project_rubric)
-        breakdown = _breakdown(vacancy.cv_rubric, cv) + _breakdown(vacancy.project_rubric, project)
-        summary_prompt = SUMMARY_TEMPLATE.format(
-            title=vacancy.title,
-            cv_match_rate=match_rate,
-            cv_feedback=cv.feedback,
-            project_score=project_score,
-            project_feedback=project.feedback,
-            breakdown=breakdown_lines((p.stage, p.parameter, p.score) for p in breakdown),
-            recommendation=recommendation(match_rate, project_score),
-            schema=SUMMARY_SCHEMA,
-        )
+        project_score = rubric_math.project_score(project.scores, vacancy.project_rubric) if project else 0.0
+        breakdown = _breakdown(vacancy.cv_rubric, cv) + (_breakdown(vacancy.project_rubric, project) if project else [])
         breakdown_t = tuple(breakdown)
         fallback: tuple[str, ...] = ()
-        try:
-            summary = await self._call(
-                "summary", [("system", SYSTEM_PROMPT), ("user", summary_prompt)], SUMMARY_SCHEMA, parse_summary, usage
+        if project is None:
+            summary = cv.feedback
+        else:
+            summary, fallback = await self._summary(
+                vacancy.title, (match_rate, project_score), cv, project, breakdown_t, usage
             )
-        except (ScoringError, errors.Unavailable):
-            # The sub-scores are valid and paid for: a failed summary must not throw them away. The prose is then
-            # written from the scores in code, and the result says so.
-            summary = summary_from_subscores(
-                vacancy.title, match_rate, project_score, breakdown_t, recommendation(match_rate, project_score)
-            )
-            fallback = (SUMMARY_FALLBACK_FLAG,)
-        model_saw_injection = bool(profile.instructions or cv.instructions or project.instructions)
+        model_saw_injection = bool(profile.instructions or cv.instructions or (project and project.instructions))
         return Evaluation(
             cv_match_rate=match_rate,
             cv_feedback=cv.feedback,
             project_score=project_score,
-            project_feedback=project.feedback,
+            project_feedback=project.feedback if project else "",
             overall_summary=summary,
             breakdown=breakdown_t,
             scorer=SCORER_NAME,

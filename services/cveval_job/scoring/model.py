@@ -153,11 +153,16 @@ class ScoringInput:
     project_context: tuple[Chunk, ...] = ()
     # What the embeddings found (CV passages against the job description), when the pipeline had an embedder.
     semantic: SemanticEvidence | None = None
+    # No project report was submitted: the scorers score the CV only (no project step, no model call for it); the
+    # evaluation's project score is 0.0 and its breakdown holds the CV parameters alone.
+    cv_only: bool = False
 
     def require_text(self) -> None:
         """An empty document is an error, not a low score: the brief reserves 0 for "no usable text"."""
         if not self.cv_text or not self.cv_text.strip():
             raise ScoringError("the CV has no usable text (empty or whitespace only)")
+        if self.cv_only:
+            return
         if not self.project_text or not self.project_text.strip():
             raise ScoringError("the project report has no usable text (empty or whitespace only)")
 

@@ -35,8 +35,9 @@ from cveval_job.scoring.text import collapse
 __all__ = ["SCORER_NAME", "SCORER_VERSION", "OfflineScorer"]
 
 SCORER_NAME: Final = "offline"
-# 5: experience and achievements also by meaning; 4: technical skills also by meaning; 3: custom rubric parameters
-SCORER_VERSION: Final = "offline-5"
+# 6: the best role and the best-met requirements by meaning; 5: experience and achievements also by meaning;
+# 4: technical skills also by meaning; 3: custom rubric parameters
+SCORER_VERSION: Final = "offline-6"
 # About 25 pages of text. Longer documents are scored on their beginning (and flagged): it bounds the work per job,
 # and a CV or report that long has said what matters well before the end.
 MAX_SCORED_CHARS: Final = 60_000
@@ -101,8 +102,11 @@ class OfflineScorer:
     a callable the caller owns (e.g. `date.today` in a long-running worker). The domain never reads the clock itself.
     """
 
-    def __init__(self, today: date | Callable[[], date]) -> None:
+    def __init__(self, today: date | Callable[[], date], *, leave_out: frozenset[str] = frozenset()) -> None:
+        """`leave_out`: measures by meaning to skip (cv_scoring.MEANING_MEASURES), for the quality report's ablation
+        only; the service always uses them all."""
         self._today = today
+        self._leave_out = leave_out
 
     def _reference_date(self) -> date:
         return self._today if isinstance(self._today, date) else self._today()
@@ -116,23 +120,17 @@ class OfflineScorer:
         flags: set[str] = set()
         if len(inp.cv_text) > MAX_SCORED_CHARS:
             flags.add("cv_truncated")
-        if len(inp.project_text) > MAX_SCORED_CHARS:
-            flags.add("project_truncated")
         cleaned = clean_cv(inp.cv_text[:MAX_SCORED_CHARS], inp.vacancy.job_description)
-        cv_text, cv_injections = cleaned.text, cleaned.injections
+        cv_text = cleaned.text
         flags.update(cleaned.stuffing_flags)
-        visible_report, report_hidden = remove_hidden_text_marker(inp.project_text[:MAX_SCORED_CHARS])
-        report, report_injections = strip_injections(visible_report, "project")
-        if report_hidden:
-            flags.add(HIDDEN_TEXT_FLAG)
+        if cleaned.injections:
+            flags.add(INJECTION_FLAG)
         vacancy = inp.vacancy
 
         job = job_profile([_with_context(vacancy.job_description, inp.cv_context, "job_description")])
         today = self._reference_date()
-        cv = with_meaning(assess_cv(cv_text, job, today), inp.semantic, RoleContext(cv_text, job, today))
-        brief = _with_context(vacancy.study_case_brief, inp.project_context, "study_case_brief")
-        project = assess_project(report, brief)
-
+        context = RoleContext(cv_text, job, today)
+        cv = with_meaning(assess_cv(cv_text, job, today), inp.semantic, context, leave_out=self._leave_out)
         cv_stage = _breakdown(
             vacancy.cv_rubric,
             (cv.scores, cv.evidence),
@@ -140,6 +138,23 @@ class OfflineScorer:
             cv_text,
             _stage_context(vacancy.job_description, inp.cv_context),
         )
+        match_rate = rubric_math.cv_match_rate(cv_stage.by_key, vacancy.cv_rubric)
+        flags.update(cv.flags, cv_stage.flags)
+        feedback = cv_feedback(cv, match_rate, cv_stage.view)
+        if inp.cv_only:
+            # No report: nothing is scored for a project (0.0 = not evaluated), the summary is the CV's feedback.
+            return _evaluation(match_rate, feedback, 0.0, "", feedback, cv_stage.breakdown, flags)
+
+        if len(inp.project_text) > MAX_SCORED_CHARS:
+            flags.add("project_truncated")
+        visible_report, report_hidden = remove_hidden_text_marker(inp.project_text[:MAX_SCORED_CHARS])
+        report, report_injections = strip_injections(visible_report, "project")
+        if report_hidden:
+            flags.add(HIDDEN_TEXT_FLAG)
+        if report_injections:
+            flags.add(INJECTION_FLAG)
+        brief = _with_context(vacancy.study_case_brief, inp.project_context, "study_case_brief")
+        project = assess_project(report, brief)
         # A CV is read as written (like the built-in CV measures); a report, like the built-in practices, by what it
         # says was done, not by what it lists as missing or planned.
         pr_stage = _breakdown(
@@ -149,26 +164,42 @@ class OfflineScorer:
             claims(report),
             _stage_context(vacancy.study_case_brief, inp.project_context),
         )
-        match_rate = rubric_math.cv_match_rate(cv_stage.by_key, vacancy.cv_rubric)
         project_score = rubric_math.project_score(pr_stage.by_key, vacancy.project_rubric)
         views = (cv_stage.view, pr_stage.view)
-
-        flags.update(cv.flags, cv_stage.flags, pr_stage.flags)
-        if cv_injections or report_injections:
-            flags.add(INJECTION_FLAG)
-        return Evaluation(
-            cv_match_rate=match_rate,
-            cv_feedback=cv_feedback(cv, match_rate, views[0]),
-            project_score=project_score,
-            project_feedback=project_feedback(project, project_score, views[1]),
-            overall_summary=overall_summary(cv, project, match_rate, project_score, vacancy.title, views),
-            breakdown=tuple(cv_stage.breakdown + pr_stage.breakdown),
-            scorer=SCORER_NAME,
-            scorer_version=SCORER_VERSION,
-            models=(),
-            prompt_version="",
-            attempts=1,
-            prompt_tokens=0,
-            completion_tokens=0,
-            flags=tuple(sorted(flags)),
+        flags.update(pr_stage.flags)
+        return _evaluation(
+            match_rate,
+            feedback,
+            project_score,
+            project_feedback(project, project_score, views[1]),
+            overall_summary(cv, project, match_rate, project_score, vacancy.title, views),
+            cv_stage.breakdown + pr_stage.breakdown,
+            flags,
         )
+
+
+def _evaluation(
+    match_rate: float,
+    cv_text_feedback: str,
+    project_score: float,
+    project_text_feedback: str,
+    summary: str,
+    breakdown: list[ParameterScore],
+    flags: set[str],
+) -> Evaluation:
+    return Evaluation(
+        cv_match_rate=match_rate,
+        cv_feedback=cv_text_feedback,
+        project_score=project_score,
+        project_feedback=project_text_feedback,
+        overall_summary=summary,
+        breakdown=tuple(breakdown),
+        scorer=SCORER_NAME,
+        scorer_version=SCORER_VERSION,
+        models=(),
+        prompt_version="",
+        attempts=1,
+        prompt_tokens=0,
+        completion_tokens=0,
+        flags=tuple(sorted(flags)),
+    )

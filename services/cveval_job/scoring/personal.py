@@ -1,7 +1,8 @@
 """Personal details that must not change a score: birth date or age, gender, pronouns, nationality, marital status,
 religion, a photo's line, a postal address. Lines that state them are dropped before a CV is scored or embedded,
 so no rule and no embedding can react to them (fair by construction, checked by the quality report's
-counterfactual pairs). Names are not on this list because nothing in the scorer reads the name line."""
+counterfactual pairs). A labelled name line ("Name: …") goes too: the CV's paragraphs are embedded, so a name
+added to one would move its vector (decision record 0030); an unlabelled name heading the CV is read as a title."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Final
 __all__ = ["drop_personal_details"]
 
 _LABELS: Final = (
-    r"date\s+of\s+birth|birth\s*date|born|d\.?o\.?b\.?|age|geburtsdatum|geboren|alter|jahrgang|"
+    r"(?:full\s+)?name|vor-?\s*und\s+nachname|date\s+of\s+birth|birth\s*date|born|d\.?o\.?b\.?|age|geburtsdatum|geboren|alter|jahrgang|"
     r"gender|sex|geschlecht|pronouns?|pronomen|"
     r"nationality|citizenship|staatsangeh[öo]rigkeit|nationalit[äa]t|"
     r"marital\s+status|family\s+status|familienstand|children|kinder|religion|konfession|"

@@ -32,7 +32,7 @@ from cveval_job.scoring.candidate_text import clean_cv
 from cveval_job.scoring.model import Chunk, Evaluation, ScoringInput, Vacancy
 from cveval_job.scoring.ports import Scorer
 from cveval_job.scoring.semantic import SemanticEvidence, semantic_evidence
-from cveval_job.scoring.semantic_roles import role_evidence, role_texts
+from cveval_job.scoring.semantic_roles import paragraph_texts, role_evidence, role_texts
 from cveval_kit import errors
 
 __all__ = [
@@ -166,15 +166,18 @@ class EvaluationPipeline:
         return await self.store.chunks(vacancy.id, model)
 
     async def evaluate(
-        self, cv_text: str, project_text: str, vacancy: Vacancy, *, fallback: Scorer | None = None
+        self, cv_text: str, project_text: str | None, vacancy: Vacancy, *, fallback: Scorer | None = None
     ) -> PipelineRun:
         """errors.Unavailable when the embedder or the scorer's provider is unavailable and there is no fallback;
-        RetrievalEmpty when the vacancy or a document gives nothing to retrieve with."""
+        RetrievalEmpty when the vacancy or a document gives nothing to retrieve with. `project_text` None: no
+        project report was submitted, so nothing is retrieved for one and the scorer scores the CV only
+        (ScoringInput.cv_only: no project step, no model call for it)."""
+        report = project_text or ""
         timings: dict[str, float] = {}
         outage: errors.Unavailable | None = None
         semantic: SemanticEvidence | None = None
         try:
-            model, cv_hits, project_hits, semantic = await self._retrieve(cv_text, project_text, vacancy, timings)
+            model, cv_hits, project_hits, semantic = await self._retrieve(cv_text, report, vacancy, timings)
         except errors.Unavailable as exc:
             if fallback is None:
                 raise
@@ -183,8 +186,10 @@ class EvaluationPipeline:
             with _step("retrieve_lexical", timings):
                 chunks = reference_chunks(vacancy)
                 cv_hits = retrieve_lexical("cv", cv_text, chunks, TOP_K)
-                project_hits = retrieve_lexical("project", project_text, chunks, TOP_K)
-        inp = ScoringInput(cv_text, project_text, vacancy, _context(cv_hits), _context(project_hits), semantic)
+                project_hits = retrieve_lexical("project", report, chunks, TOP_K) if report else []
+        inp = ScoringInput(
+            cv_text, report, vacancy, _context(cv_hits), _context(project_hits), semantic, cv_only=project_text is None
+        )
         with _step("score", timings):
             evaluation, outage = await self._score(inp, fallback, outage)
         return PipelineRun(evaluation, model, [*cv_hits, *project_hits], semantic, outage, timings)
@@ -195,24 +200,32 @@ class EvaluationPipeline:
         with _step("embed_queries", timings):
             # The CV as the scorer reads it (no injected, stuffed or personal text), so none of that moves a vector.
             cv_clean = clean_cv(cv_text, vacancy.job_description).text or cv_text
-            passages, project_queries = query_windows(cv_clean, CV_PASSAGES), query_windows(project_text)
-            roles = role_texts(cv_clean, self.today())
-            embedded = await self.embedder.embed([*passages, *roles, *project_queries])
-            cv_vectors = embedded.vectors[: len(passages)]
-            role_vectors = embedded.vectors[len(passages) : len(passages) + len(roles)]
-            project_vectors = embedded.vectors[len(passages) + len(roles) :]
+            passages = query_windows(cv_clean, CV_PASSAGES)
+            project_queries = query_windows(project_text) if project_text else []
+            roles, paragraphs = role_texts(cv_clean, self.today()), paragraph_texts(cv_clean)
+            embedded = await self.embedder.embed([*passages, *roles, *paragraphs, *project_queries])
+            vectors = list(embedded.vectors)
+            cv_vectors, vectors = vectors[: len(passages)], vectors[len(passages) :]
+            role_vectors, vectors = vectors[: len(roles)], vectors[len(roles) :]
+            paragraph_vectors, project_vectors = vectors[: len(paragraphs)], vectors[len(paragraphs) :]
         with _step("reference_chunks", timings):
             chunks = await self._reference(vacancy, embedded.model)
         with _step("retrieve", timings):
             cv_hits = retrieve("cv", cv_text, cv_vectors, chunks, TOP_K)
-            project_hits = retrieve("project", project_text, project_vectors, chunks, TOP_K)
+            project_hits = retrieve("project", project_text, project_vectors, chunks, TOP_K) if project_text else []
             _record("cv", cv_hits)
             _record("project", project_hits)
             job = [(c.text, c.vector) for c in chunks if c.source == "job_description"]
             cv_passages = list(zip(passages, cv_vectors, strict=True))
             semantic = semantic_evidence(embedded.model, cv_passages, job)
             if semantic is not None:
-                found = role_evidence(embedded.model, list(zip(roles, role_vectors, strict=True)), cv_passages, job)
+                found = role_evidence(
+                    embedded.model,
+                    list(zip(roles, role_vectors, strict=True)),
+                    cv_passages,
+                    job,
+                    list(zip(paragraphs, paragraph_vectors, strict=True)),
+                )
                 semantic = replace(semantic, roles=found)
         return embedded.model, cv_hits, project_hits, semantic
 

@@ -1,8 +1,9 @@
 """A candidate without a project report: the evaluation keeps the CV part only.
 
-The scorers score a CV and a project report together (scoring/); rather than change them, the worker gives the
-pipeline a placeholder report and then drops everything it said about a project, so no project score, feedback or
-breakdown entry is ever invented. The result says so (EvaluationResult.cv_only) and ranks on the CV alone.
+The worker passes the pipeline no report (None): nothing is retrieved for one and the scorers score the CV only
+(ScoringInput.cv_only: no project step, no model call for it). `cv_part` then states it in the result: no project
+score, feedback or breakdown entry is ever invented, the summary says the CV was screened alone, and the result is
+marked (EvaluationResult.cv_only) and ranks on the CV alone.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from typing import Final
 
 from cveval_job.scoring.model import Evaluation
 
-# What the scorer reads in place of a report; its project scores are discarded below.
-PLACEHOLDER_REPORT: Final = "No project report was submitted for this candidate."
 CV_ONLY_FLAG: Final = "cv_only"
 
 

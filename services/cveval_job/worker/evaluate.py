@@ -22,7 +22,7 @@ from cveval_job.scoring import pipeline
 from cveval_job.scoring.model import Evaluation, Vacancy
 from cveval_job.scoring.pipeline import EvaluationPipeline
 from cveval_job.scoring.ports import Scorer
-from cveval_job.worker.cv_only import PLACEHOLDER_REPORT, cv_part
+from cveval_job.worker.cv_only import cv_part
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -104,8 +104,8 @@ class Evaluator:
             cv_only=cv_only,
         )
 
-    async def _no_report(self) -> tuple[str, str]:
-        return PLACEHOLDER_REPORT, ""
+    async def _no_report(self) -> tuple[None, str]:
+        return None, ""
 
     async def _text(self, document_id: str, expected_kind: str) -> tuple[str, str]:
         """The document's text and file name."""

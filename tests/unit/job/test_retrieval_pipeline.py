@@ -107,3 +107,26 @@ async def test_a_cv_that_matches_nothing_is_scored_low_not_failed() -> None:
     outcome = await evaluator.run(_job())
     assert outcome.retrieved
     assert outcome.evaluation.cv_match_rate <= 0.4
+
+
+@dataclass
+class RecordingScorer:
+    inputs: list[ScoringInput] = field(default_factory=list)
+
+    async def score(self, inp: ScoringInput) -> Evaluation:
+        self.inputs.append(inp)
+        return OfflineScorer(date(2026, 11, 15)).score_sync(inp)
+
+
+async def test_a_cv_only_job_gives_the_scorer_no_report_and_retrieves_nothing_for_one() -> None:
+    scorer = RecordingScorer()
+    evaluator, _ = _evaluator(SAMPLE_CV, scorer)
+    outcome = await evaluator.run(replace(_job(), project_id=""))
+    (inp,) = scorer.inputs
+    assert inp.cv_only and inp.project_text == "" and inp.project_context == ()
+    assert outcome.cv_only and outcome.evaluation.project_score == 0.0
+    assert {p.stage for p in outcome.evaluation.breakdown} == {"cv"}
+    assert all(r.chunk.source in ("job_description", "cv_rubric") for r in outcome.retrieved)
+    # The offline scorer scored the CV exactly as it does beside a report.
+    with_report = await evaluator.run(_job())
+    assert outcome.evaluation.cv_match_rate == with_report.evaluation.cv_match_rate

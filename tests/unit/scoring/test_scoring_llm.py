@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -292,3 +292,13 @@ def test_a_score_without_evidence_is_refused() -> None:
     reply["scores"]["experience_level"]["evidence"] = ["   "]
     with pytest.raises(BadReply, match="no evidence given for experience_level"):
         parse_stage(json.dumps(reply), default_cv_rubric())
+
+
+async def test_a_cv_only_input_makes_no_project_or_summary_call() -> None:
+    chat = FakeChat(cv=[stage_reply(CV_SCORES)], project=[stage_reply(PROJECT_SCORES)])
+    ev = await LlmScorer(chat).score(replace(_input(report=""), cv_only=True))
+    assert chat.steps() == ["profile", "cv"]
+    assert ev.cv_match_rate == 0.73 and ev.project_score == 0.0 and ev.project_feedback == ""
+    assert [p.stage for p in ev.breakdown] == ["cv"] * len(CV_SCORES)
+    assert ev.overall_summary == ev.cv_feedback
+    assert "llm_calls:2" in ev.flags

@@ -5,10 +5,14 @@ from datetime import date
 import pytest
 
 from cveval_job.scoring.semantic_roles import (
+    PARAGRAPH_CHARS,
     ROLE_CALIBRATION,
     RoleEvidence,
     achievement_band,
+    best_role_band,
     experience_band,
+    match_band,
+    paragraph_texts,
     role_evidence,
     role_texts,
     weighted_relevant_years,
@@ -72,3 +76,40 @@ def test_achievement_bands_cover_the_calibrated_coverage() -> None:
     assert achievement_band(RoleEvidence(MODEL, (), lo - 0.1)) == 1
     assert achievement_band(RoleEvidence(MODEL, (), hi + 0.1)) == 5
     assert achievement_band(RoleEvidence("other-model", (), hi)) is None
+
+
+def test_the_best_role_band_reads_the_most_relevant_block_with_the_relevance_edges() -> None:
+    lo, hi = CAL.relevance_lo, CAL.relevance_hi
+    weak_and_strong = RoleEvidence(MODEL, (("teacher", lo - 0.1), ("java", hi + 0.1)), 0.5)
+    assert best_role_band(weak_and_strong) == 5
+    assert best_role_band(RoleEvidence(MODEL, (("teacher", lo - 0.1),), 0.5)) == 1
+    assert best_role_band(RoleEvidence(MODEL, (), 0.5)) is None  # no dated blocks: nothing to read
+    assert best_role_band(RoleEvidence("other-model", (("java", hi),), 0.5)) is None
+
+
+def test_the_match_band_reads_the_best_met_requirements_with_the_coverage_edges() -> None:
+    lo, hi = CAL.coverage_lo, CAL.coverage_hi
+    assert match_band(RoleEvidence(MODEL, (), 0.5, hi + 0.1)) == 5
+    assert match_band(RoleEvidence(MODEL, (), 0.5, lo - 0.1)) == 1
+    assert match_band(RoleEvidence(MODEL, (), 0.5, (lo + hi) / 2)) == 3
+    assert match_band(RoleEvidence(MODEL, (), 0.5)) is None  # no paragraphs
+    assert match_band(RoleEvidence("other-model", (), 0.5, hi)) is None
+
+
+def test_the_strongest_matches_are_the_best_met_requirements_against_paragraphs() -> None:
+    requirements = [("Java", (1.0, 0.0)), ("Oracle", (0.8, 0.6)), ("Kotlin", (0.0, 1.0)), ("Go", (0.6, 0.8))]
+    paragraphs = [("java paragraph", (1.0, 0.0))]
+    found = role_evidence(MODEL, [("java role", (1.0, 0.0))], [], requirements, paragraphs)
+    assert found is not None and found.strongest == pytest.approx((1.0 + 0.8 + 0.6) / 3)
+    without = role_evidence(MODEL, [("java role", (1.0, 0.0))], [], requirements)
+    assert without is not None and without.strongest is None
+
+
+def test_paragraphs_follow_blank_lines_pack_short_ones_and_cut_long_ones() -> None:
+    text = "Name Surname\nTitle\n\nSummary line\n\n" + "x" * (PARAGRAPH_CHARS + 10) + "\n\nLast"
+    found = paragraph_texts(text)
+    assert found[0] == "Name Surname Title Summary line"
+    assert found[1] == "x" * PARAGRAPH_CHARS and found[2] == "x" * 10 + " Last"
+    # A line added inside one paragraph changes that paragraph only.
+    again = paragraph_texts(text.replace("Title", "Title\nAnother line"))
+    assert again[1:] == found[1:]

@@ -54,6 +54,8 @@ def test_personal_detail_lines_are_dropped_and_nothing_else() -> None:
     cleaned, dropped = drop_personal_details(text)
     assert dropped == 3
     assert cleaned == "Jane Roe\nBuilt an address parser."
+    labelled = "Senior Java Developer\nName: Jane Roe\nVor- und Nachname: Jane Roe\nnamespace: payments"
+    assert drop_personal_details(labelled) == ("Senior Java Developer\nnamespace: payments", 2)
 
 
 def test_the_uploads_hidden_text_marker_is_removed_and_flagged_by_both_scorers_inputs() -> None:
