@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
@@ -64,8 +65,13 @@ async def _unary(channel: grpc.aio.Channel, payload: bytes) -> grpc.StatusCode:
     return grpc.StatusCode.OK
 
 
-def _only_span(exporter: InMemorySpanExporter) -> ReadableSpan:
-    spans = exporter.get_finished_spans()
+async def _only_span(exporter: InMemorySpanExporter) -> ReadableSpan:
+    """The one server span, once it ended: the client may hear the status before the server's handler returns and
+    its span ends, so wait for it (with a generous bound: a busy machine)."""
+    for _ in range(1000):  # 10 s
+        if spans := exporter.get_finished_spans():
+            break
+        await asyncio.sleep(0.01)
     assert len(spans) == 1, spans
     return spans[0]
 
@@ -75,7 +81,7 @@ async def test_an_expected_client_error_is_a_status_without_an_exception_event(
 ) -> None:
     channel, exporter = traced
     assert await _unary(channel, b"missing") == grpc.StatusCode.NOT_FOUND
-    span = _only_span(exporter)
+    span = await _only_span(exporter)
     assert span.attributes is not None
     assert span.attributes["rpc.grpc.status_code"] == grpc.StatusCode.NOT_FOUND.value[0]
     assert span.events == ()
@@ -87,7 +93,7 @@ async def test_a_server_side_error_marks_the_span_failed_without_a_traceback(
 ) -> None:
     channel, exporter = traced
     assert await _unary(channel, b"down") == grpc.StatusCode.UNAVAILABLE
-    span = _only_span(exporter)
+    span = await _only_span(exporter)
     assert span.status.status_code is StatusCode.ERROR
     assert "unavailable" in (span.status.description or "")
     assert span.events == ()
@@ -96,7 +102,7 @@ async def test_a_server_side_error_marks_the_span_failed_without_a_traceback(
 async def test_a_bug_is_internal_and_the_span_says_so(traced: tuple[grpc.aio.Channel, InMemorySpanExporter]) -> None:
     channel, exporter = traced
     assert await _unary(channel, b"bug") == grpc.StatusCode.INTERNAL
-    span = _only_span(exporter)
+    span = await _only_span(exporter)
     assert span.status.status_code is StatusCode.ERROR
     assert "a bug" not in (span.status.description or "")  # the caller's view, never the exception
 
@@ -106,7 +112,7 @@ async def test_a_successful_call_and_a_stream_aborted_midway(
 ) -> None:
     channel, exporter = traced
     assert await _unary(channel, b"fine") == grpc.StatusCode.OK
-    assert _only_span(exporter).status.status_code is StatusCode.UNSET
+    assert (await _only_span(exporter)).status.status_code is StatusCode.UNSET
     exporter.clear()
     call = channel.unary_stream(f"/{SERVICE}/Stream")(b"x", timeout=5)
     received = []
@@ -115,7 +121,7 @@ async def test_a_successful_call_and_a_stream_aborted_midway(
             received.append(item)
     assert received == [b"first"]
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND
-    span = _only_span(exporter)
+    span = await _only_span(exporter)
     assert span.attributes is not None
     assert span.attributes["rpc.grpc.status_code"] == grpc.StatusCode.NOT_FOUND.value[0]
     assert span.events == ()
