@@ -22,6 +22,7 @@ from cveval_job.published_marks import PublishedMarks
 from cveval_job.vacancies.service import VacancyApplication
 from cveval_kit import errors
 from cveval_kit.identity import Identity
+from cveval_kit.ids import is_uuid
 from cveval_kit.tenancy import may_read, owner_filter
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ class JobApplication:
         return job
 
     async def get_in_tenant(self, tenant: str, job_id: str) -> Job:
-        job = await self.jobs.get(job_id, tenant) if _is_uuid(job_id) else None
+        job = await self.jobs.get(job_id, tenant) if is_uuid(job_id) else None
         if job is None:
             raise errors.NotFound(f"job {job_id!r} not found")
         return job
@@ -203,10 +204,3 @@ class JobApplication:
         if cmd.job_title:
             return (await self.vacancies.newest_titled(caller.tenant, cmd.job_title)).id
         return await self.vacancies.default_id()
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

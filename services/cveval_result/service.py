@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -12,6 +11,7 @@ from typing import Protocol, TypeVar
 from cveval.result.v1 import result_pb2
 from cveval_kit import audit, errors
 from cveval_kit.identity import Identity
+from cveval_kit.ids import is_uuid
 from cveval_kit.tenancy import may_read
 from cveval_result.adapters.events import StatusChange
 from cveval_result.adapters.job_client import JobClient, JobState
@@ -115,7 +115,7 @@ class ResultApplication:
         vacancy_id: str = "",
         batch_id: str = "",
     ) -> bool:
-        if not _is_uuid(job_id):
+        if not is_uuid(job_id):
             raise errors.InvalidArgument("job_id must be a job id")
         if not tenant.strip():
             raise errors.InvalidArgument("tenant is required")
@@ -146,7 +146,7 @@ class ResultApplication:
     async def delete(self, tenant: str, job_ids: list[str]) -> int:
         if not tenant.strip():
             raise errors.InvalidArgument("tenant is required")
-        doomed = {j for j in job_ids if _is_uuid(j)}
+        doomed = {j for j in job_ids if is_uuid(j)}
         self.erased_elsewhere(tenant, list(doomed))
         deleted = await self.results.delete(tenant, list(doomed))
         if self.erasures is not None and doomed:
@@ -171,7 +171,7 @@ class ResultApplication:
 
     async def _view(self, caller: Identity, job_id: str) -> ResultView:
         """A job of another tenant, or of another submitter for a submitter, is not found (never forbidden)."""
-        if not _is_uuid(job_id):
+        if not is_uuid(job_id):
             raise errors.NotFound(f"job {job_id!r} not found")
         view, owner = await self._job_view(caller.tenant, job_id)
         if not view.status or not may_read(caller, caller.tenant, owner):
@@ -272,11 +272,3 @@ def _in_flight(tenant: str, state: JobState | None) -> InFlight:
     if state is None:
         return InFlight(tenant, "")
     return InFlight(tenant, state.status, state.submitted_by, state.error_code, state.error_message, state.cv_id)
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

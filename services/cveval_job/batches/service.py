@@ -21,6 +21,7 @@ from cveval_job.domain.jobs import Job
 from cveval_job.service import EvaluateCommand, JobApplication
 from cveval_kit import errors
 from cveval_kit.identity import Identity
+from cveval_kit.ids import is_uuid
 from cveval_kit.tenancy import may_read
 
 # A watch re-counts the batch's jobs this often and sends a change. Counting is one indexed query; per-job status
@@ -82,7 +83,7 @@ class BatchApplication:
 
     async def get(self, caller: Identity, batch_id: str) -> Batch:
         """The caller's tenant's batch (a submitter's own only); any other id is simply not found."""
-        batch = await self.batches.get(caller.tenant, batch_id) if _is_uuid(batch_id) else None
+        batch = await self.batches.get(caller.tenant, batch_id) if is_uuid(batch_id) else None
         if batch is None or not may_read(caller, batch.tenant, batch.submitted_by):
             raise errors.NotFound(f"batch {batch_id!r} not found")
         return batch
@@ -120,11 +121,3 @@ def _check_replay(stored: Batch, fingerprint: str) -> None:
         check_replay(stored.request_hash, fingerprint)
     except IdempotencyConflict as exc:
         raise errors.Conflict(str(exc), code="IDEMPOTENCY_CONFLICT") from exc
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

@@ -6,8 +6,8 @@ import logging
 
 from cveval_job.domain.retrieval import RetrievalEmpty
 from cveval_job.scoring.model import Vacancy
-from cveval_job.scoring.pipeline import embed_reference
-from cveval_job.vacancies.ports import Embedder, VacancyStore
+from cveval_job.scoring.pipeline import Embedder, embed_reference
+from cveval_job.vacancies.ports import VacancyStore
 from cveval_kit import errors
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,5 @@
-"""What the vacancy use cases need from the outside world: a store and an embedder (the ai-gateway)."""
+"""What the vacancy use cases need from the outside world: a store and the uploaded documents (the embedder is the
+evaluation pipeline's port, `scoring.pipeline.Embedder`)."""
 
 from __future__ import annotations
 
@@ -40,16 +41,3 @@ class VacancyStore(Protocol):
 class VacancyDocuments(Protocol):
     async def kind_and_text(self, tenant: str, document_id: str, owner: str | None = None) -> tuple[str, str] | None:
         """(kind, extracted text) of an uploaded document the caller may read; None when there is none."""
-
-
-class EmbeddingBatch(Protocol):
-    @property
-    def vectors(self) -> Sequence[Sequence[float]]: ...
-
-    @property
-    def model(self) -> str: ...
-
-
-class Embedder(Protocol):
-    async def embed(self, texts: Sequence[str]) -> EmbeddingBatch:
-        """One vector per text, in order, all from the model named in the batch."""

@@ -11,16 +11,9 @@ from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cveval_kit.ids import is_uuid
 from cveval_upload.adapters.tables import contents, documents
 from cveval_upload.model import Erased, StoredDocument
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 class DocumentRepository:
@@ -83,7 +76,7 @@ class DocumentRepository:
         self, tenant: str, document_id: str, *, with_text: bool, owner: str | None = None
     ) -> StoredDocument | None:
         """The tenant's document (only `owner`'s when given); None for another tenant's id, as for an unknown one."""
-        if not _is_uuid(document_id):
+        if not is_uuid(document_id):
             return None
         query = _joined(with_text).where(documents.c.id == document_id, documents.c.tenant == tenant)
         if owner is not None:
@@ -96,7 +89,7 @@ class DocumentRepository:
         self, tenant: str, ids: Sequence[str], *, same_content: bool = False, created_before: datetime | None = None
     ) -> list[str]:
         """The ids of the tenant's documents an erasure names: `ids`, their same-bytes copies, the expired."""
-        ids = [i for i in ids if _is_uuid(i)]
+        ids = [i for i in ids if is_uuid(i)]
         conditions: list[Any] = []
         if ids:
             conditions.append(documents.c.id.in_(ids))
@@ -113,7 +106,7 @@ class DocumentRepository:
 
     async def erase(self, tenant: str, ids: Sequence[str]) -> Erased:
         """Delete these documents of the tenant, and the contents no remaining document of the tenant uses."""
-        ids = [i for i in ids if _is_uuid(i)]
+        ids = [i for i in ids if is_uuid(i)]
         if not ids:
             return Erased((), ())
         async with self.sessions.begin() as session:
