@@ -243,7 +243,8 @@ def with_meaning(
     if semantic.matches:
         best = semantic.matches[0]
         note += f"; closest: {shorten(best.requirement, 60)!r} ↔ {shorten(best.evidence, 60)!r}"
-    scores = {**cv.scores, "technical_skills": semantic.blend(lexical)}
+    technical = semantic.blend(lexical, skills_recognised=not meaning.job.uses_keywords)
+    scores = {**cv.scores, "technical_skills": technical}
     evidence = {**cv.evidence, "technical_skills": (*cv.evidence["technical_skills"][:2], note)}
     roles = semantic.roles
     years = weighted_relevant_years(roles, meaning.cv_text, meaning.today) if roles else None

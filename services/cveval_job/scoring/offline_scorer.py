@@ -35,9 +35,10 @@ from cveval_job.scoring.text import collapse
 __all__ = ["SCORER_NAME", "SCORER_VERSION", "OfflineScorer"]
 
 SCORER_NAME: Final = "offline"
+# 7: technical skills half from meaning when the job names too few known skills (decision record 0032);
 # 6: the best role and the best-met requirements by meaning; 5: experience and achievements also by meaning;
 # 4: technical skills also by meaning; 3: custom rubric parameters
-SCORER_VERSION: Final = "offline-6"
+SCORER_VERSION: Final = "offline-7"
 # About 25 pages of text. Longer documents are scored on their beginning (and flagged): it bounds the work per job,
 # and a CV or report that long has said what matters well before the end.
 MAX_SCORED_CHARS: Final = 60_000

@@ -140,7 +140,7 @@ def test_evaluation_shape_and_provenance() -> None:
         "correctness", "code_quality", "resilience", "documentation", "creativity",
     ]  # fmt: skip
     assert all(1 <= len(p.evidence) <= 3 for p in ev.breakdown)
-    assert (ev.scorer, ev.scorer_version, ev.models, ev.prompt_version) == ("offline", "offline-6", (), "")
+    assert (ev.scorer, ev.scorer_version, ev.models, ev.prompt_version) == ("offline", "offline-7", (), "")
     assert (ev.attempts, ev.prompt_tokens, ev.completion_tokens) == (1, 0, 0)
     assert 1 <= _sentences(ev.cv_feedback) <= 3
     assert 1 <= _sentences(ev.project_feedback) <= 3

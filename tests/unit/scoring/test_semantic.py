@@ -47,3 +47,16 @@ def test_evidence_pairs_each_requirement_with_its_closest_passage() -> None:
 def test_no_evidence_without_vectors_or_across_spaces() -> None:
     assert semantic_evidence(MODEL, [], [("x", (1.0,))]) is None
     assert semantic_evidence(MODEL, [("a", (1.0, 0.0))], [("b", (1.0, 0.0, 0.0))]) is None
+
+
+@pytest.mark.parametrize(
+    ("lexical", "cosine", "expected"),
+    [(4, HI + 1, 5), (4, LO - 1, 3), (1, HI + 1, 3), (5, LO - 1, 3), (2, LO - 1, 2), (1, LO - 1, 1), (3, HI + 1, 4)],
+)
+def test_without_recognised_skills_words_and_meaning_weigh_equally(lexical: int, cosine: float, expected: int) -> None:
+    # The lexical score is then only the share of the job's own words in the CV: meaning may raise it, too.
+    assert _at(cosine).blend(lexical, skills_recognised=False) == expected
+
+
+def test_without_a_band_the_keyword_score_stays() -> None:
+    assert _at(0.9, model="some-other-model").blend(3, skills_recognised=False) == 3
