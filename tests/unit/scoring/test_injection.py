@@ -1,0 +1,30 @@
+"""The detector against the fixed injection sets it is held to (data/injection_set.yaml, the issue's 34 phrasings,
+and data/injection_heldout.yaml), each phrasing in the quality report's four placements: a change that loses one
+fails here, long before `make quality`. The blind sets are measured by the report only: asserting them here would
+turn them into sets the detector is fitted to."""
+
+from __future__ import annotations
+
+import pytest
+
+from cveval_job.scoring.injection import find_injections, strip_injections
+from tools.quality.adversarial import _placements
+from tools.quality.corpus import data_yaml
+
+CV = "Jane Roe\nBackend engineer, six years of Python.\n\nBuilt data pipelines on AWS.\nLed a team of four.\n"
+REPORT = "# Project report\nA retrieval pipeline with tests.\n\nRetries with backoff.\nA README with setup steps.\n"
+HELD_TO = ("injection_set.yaml", "injection_heldout.yaml")
+ITEMS = [(name, item["stage"], item["text"]) for name in HELD_TO for item in data_yaml(name)["items"]]
+
+
+@pytest.mark.parametrize(("set_file", "stage", "text"), ITEMS, ids=[f"{n}:{i}" for i, (n, _, _) in enumerate(ITEMS)])
+def test_every_phrasing_is_found_in_every_placement(set_file: str, stage: str, text: str) -> None:
+    base, kept = (CV, "Built data pipelines on AWS.") if stage == "cv" else (REPORT, "Retries with backoff.")
+    for variant in _placements(base, text):
+        assert find_injections(variant, stage), (set_file, text, variant)
+        cleaned, _ = strip_injections(variant, stage)
+        assert kept in cleaned  # the injected line goes, the real content next to it stays
+
+
+def test_the_documents_themselves_are_clean() -> None:
+    assert find_injections(CV, "cv") == [] and find_injections(REPORT, "project") == []
