@@ -1,7 +1,9 @@
-"""Sections that change a document on purpose and check the scores do not follow: prompt injection (three fixed sets,
+"""Sections that change a document on purpose and check the scores do not follow: prompt injection (five fixed sets,
 never edited to fit the detector: data/injection_set.yaml and data/injection_heldout.yaml, written before the
-detector changes of decision records 0018 and 0028, and data/injection_blind.yaml, written after the last change
-and never used to tune it), keyword stuffing (appended keyword line,
+detector changes of decision records 0018 and 0028, data/injection_blind.yaml and data/injection_blind2.yaml, each
+written before a later change, and data/injection_blind3.yaml, written without sight of the detector and measured
+once with the detector of 0033; data/clean_hard.yaml holds clean sentences from the same author that must not be
+flagged), keyword stuffing (appended keyword line,
 repeated skills block, hidden white or tiny text in a PDF and a DOCX, the posting pasted in) and counterfactual
 personal details (name, gender, pronouns, age, nationality, marital status, photo line, address)."""
 
@@ -62,6 +64,14 @@ def false_positives(clean: dict[str, tuple[str, str]]) -> Section:
     section.body = "\n".join(f"flagged {name}: {found[0][:100]}" for name, found in sorted(hits.items())) or "none"
     section.checks.append(Check(section.title, "clean documents flagged", f"{len(hits)} of {len(clean)}", "0",
                                 not hits))
+    hard = data_yaml("clean_hard.yaml")["items"]
+    wrong = [f"[{i['lang']} {i['stage']}] {i['text']}" for i in hard
+             if find_injections(str(i["text"]), str(i["stage"]))]
+    section.body += (f"\n\nclean sentences in the detector's own vocabulary (clean_hard.yaml): "
+                     f"{len(wrong)} of {len(hard)} flagged")
+    section.body += "".join(f"\n  flagged: {w}" for w in wrong)
+    section.checks.append(Check(section.title, "clean sentences in its vocabulary flagged",
+                                f"{len(wrong)} of {len(hard)}", "0", not wrong))
     return section
 
 
@@ -69,7 +79,9 @@ def false_positives(clean: dict[str, tuple[str, str]]) -> Section:
 INJECTION_SETS = {
     "injection_set.yaml": "the fixed set (written before decision record 0018)",
     "injection_heldout.yaml": "the held-out set (written before decision record 0028; its misses were in view then)",
-    "injection_blind.yaml": "the blind set (written after the last detector change, never used to tune it)",
+    "injection_blind.yaml": "the first blind set (written after decision 0028; its misses were in view for 0033)",
+    "injection_blind2.yaml": "the second blind set (written before decision 0033; its misses were in view during it)",
+    "injection_blind3.yaml": "the third blind set (written without sight of the detector, measured once after 0033)",
 }
 
 
@@ -103,9 +115,13 @@ async def injection(cv_case: Case, report_case: Case, pipeline: Pipeline, set_fi
     section.body = render_table(["phrasing", "text (start)", "max |Δ|", "flagged"], rows)
     if misses:
         section.body += "\n\nmissed (flagged in fewer than all four placements):\n" + "\n".join(misses)
+    # A base document flagged already (a false positive) would make every phrasing count as found.
+    flagged_bases = [stage for stage, base in bases.items() if INJECTION_FLAG in base.flags]
     section.checks += [
+        Check(section.title, "base documents not flagged before injection", ", ".join(flagged_bases) or "none",
+              "none", not flagged_bases),
         Check(section.title, "detection rate", f"{flagged_total}/{runs_total} = {rate:.0%}", "100%",
-              rate >= DETECTION_TARGET),
+              rate >= DETECTION_TARGET and not flagged_bases),
         Check(section.title, "max |Δ score| over the set", f"{worst_all:.2f}", f"≤ {INJECTION_TOLERANCE}",
               worst_all <= INJECTION_TOLERANCE),
     ]

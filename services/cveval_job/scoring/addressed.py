@@ -117,6 +117,12 @@ _SPOKEN_TO = (
     r"programm?|algorithm(?:us)?|tool|engine|ki|ai|bot|assistent(?:en)?|assistant|prüfer|gutachter|bewerter|"
     r"reviewer|evaluator|grader|assessor|llm|gpt|chatbot|parser|reader|leser|screener|marker)"
 )
+# Inside a sentence "to the model" is as often where something is sent ("sends the CV to the model and asks it to
+# score …"): there it speaks to a program only when it heads the sentence ("Note to the screening system …", "P.S. an
+# die Software …", at most three words before it) or is followed by a colon or a comma.
+_SPOKEN_TO_HEAD = (
+    rf"(?:(?:^|(?<=[(\[\-\u2013\u2014:]))\s*(?:[\w.-]+\s+){{0,3}}?{_SPOKEN_TO}|{_SPOKEN_TO}(?=\s*[:,]))"
+)
 # Whoever reads this text, named by that act: "whoever reviews this CV", "reading this", "die das liest",
 # "das diesen Text auswertet".
 _READER = (
@@ -136,9 +142,12 @@ _READER_KIND = (
 )
 _KIND = r"(?:[\w-]*(?:model\w*|modell\w*|algorithm\w*)|" + _READER_KIND + ")"
 _NOT_ARTICLE = r"(?!(?:the|a|an|this|that|our|my|der|die|das|dies\w*|ein\w*|unser\w*|mein\w*)\s)"
+_PROGRAM_READER = rf"(?:{_AUTOMATED}[\s-]+{_READER_NOUN}|[\w-]*bot)"
+# A colon after a bare reader's name opens a line of layout as often ("AI: LLMs, RAG", "Reviewer: …"): only after a
+# bracket, or after a name that makes the reader a program ("Machine reader:", "Reader bot:").
 _VOCATIVE = (
-    rf"(?:^|(?<=[(\[\-\u2013\u2014:/!]))\s*(?:{_NOT_ARTICLE}[\w-]+\s+){{0,2}}?"
-    rf"(?:{_KIND}\s*,|{_READER_KIND}\s*:)|"
+    rf"(?:^|(?<=[(\[\-\u2013\u2014:/!]))\s*(?:{_NOT_ARTICLE}[\w-]+\s+){{0,2}}?(?:{_KIND}\s*,|{_PROGRAM_READER}\s*:)|"
+    rf"(?<=[(\[{{])\s*(?:{_NOT_ARTICLE}[\w-]+\s+){{0,2}}?{_READER_KIND}\s*:|"
     rf"(?:dear|hey|hello|hi|liebe[rs]?|hallo)\s+(?:[\w-]+\s+)?{_KIND}|"
     # a machine addressed on condition: "if you are a language model", "falls du ein Sprachmodell bist"
     rf"(?:if|when)\s+you\s+are\s+(?:an?\s+)?(?:[\w-]+\s+){{0,3}}?{_KIND}|"
@@ -161,11 +170,13 @@ _SELF = {
 
 
 def _addressee(stage: str) -> re.Pattern[str]:
-    # A project report on an LLM evaluator talks about models and prompts as its subject ("the prompt tells the
-    # model to give a score"), so there a machine counts as the reader only when spoken to (a vocative, "for the
-    # model", "the AI reading this"), never merely named.
-    names = [_JUDGE, _SPOKEN_TO, _READER, _VOCATIVE, _SYSTEM, _REQUEST, _SELF[stage]]
-    names += [_MACHINE] if stage == "cv" else []
+    # A machine counts as the reader only when spoken to (a vocative, "Note for the model:", "the AI reading this")
+    # or as the subject of an obligation (_OBLIGED_READER), never merely named: a CV of an AI engineer names LLMs
+    # beside "evaluation" and "return" ("an evaluation harness for LLM outputs: the model must return JSON"), and a
+    # report on an LLM evaluator names its evaluator and its model as its subject ("the evaluator asks the model to
+    # score each requirement"). In a CV a human evaluator named ("dear reviewer") still counts (decision 0033).
+    names = [_SPOKEN_TO_HEAD, _READER, _VOCATIVE, _SYSTEM, _REQUEST, _SELF[stage]]
+    names += [_JUDGE] if stage == "cv" else []
     return re.compile(r"(?<![\w-])(?:" + "|".join(names) + r")(?![\w-])", re.IGNORECASE | re.MULTILINE)
 
 
@@ -185,13 +196,16 @@ _OBLIGED_READER: Final = {stage: _obliged_reader(stage) for stage in _SELF}
 # A message labelled for a machine that reads the text ("Automated reader: …", "Note to the AI: …", "An die KI: …",
 # "Hinweis für den Prüfer: …"): a label at the start of a line or a bracket, naming a reader, ending in a colon. Its
 # message needs no verb of judging to be an instruction; an outcome is enough (decision record 0033).
-# A program spoken to with a comma opens a message just as well ("Automated parser, please note: …", "Reader bot, …"),
-# but only when named as a program: "Code reviewer, mentor; top performer" opens a CV line. A compound note label
-# names its reader in front ("Parser-Hinweis:", "Grader note:").
+# At the start of a line a label is often layout ("AI: LLMs, RAG", "Teaching assistant: graded 120 projects",
+# "Reviewer: a second reviewer re-scored …"), so there it must name a program or speak to one: "Note to the AI:",
+# "An die KI:", "Automated reader:", "Reader bot:", a compound note label ("Parser-Hinweis:"). After a bracket or a
+# comment opener ("(evaluator: …", "<!-- assistant: …") any reader's name will do. A program spoken to with a comma
+# opens a message as well ("Automated parser, please note: …"), but only when named as a program.
+_NOTE_WORD = r"(?:hinweis|notiz|note|nachricht|message|anweisung|instructions?)"
 _MACHINE_LABEL: Final = re.compile(
-    r"(?:^|(?<=[(\[{]))\s*(?:<!--|//|#+)?\s*(?:[\w-]+\s+){0,4}?(?:"
-    rf"(?:{_READER_KIND}|{_SPOKEN_TO})(?:[\s-]*(?:hinweis|notiz|note|nachricht|message|anweisung|instructions?))?\s*:"
-    rf"|(?:{_AUTOMATED}[\s-]+{_READER_NOUN}|[\w-]*bot)\s*,)",
+    rf"^\s*(?:#+\s*)?(?:[\w-]+\s+){{0,4}}?(?:{_SPOKEN_TO}|{_PROGRAM_READER}|{_READER_KIND}[\s-]*{_NOTE_WORD})\s*:|"
+    rf"(?:(?<=[(\[{{])|<!--|//)\s*(?:[\w-]+\s+){{0,4}}?(?:{_READER_KIND}|{_SPOKEN_TO})(?:[\s-]*{_NOTE_WORD})?\s*:|"
+    rf"(?:^|(?<=[(\[{{]))\s*(?:<!--|//)?\s*{_PROGRAM_READER}\s*,",
     re.IGNORECASE | re.MULTILINE,
 )
 # The polite German "you" mid-sentence (sentence-initial "Sie" is "she" or "they"); case matters here.

@@ -64,6 +64,12 @@ def test_instructions_to_the_reader_are_found(stage: str, sentence: str) -> None
         ("project", "Config: match_threshold = 0.35 for the first pass, tuned on the development set."),
         ("project", "Das bewertende System vergibt je Parameter eine Note von 1 bis 5 und begründet sie."),
         ("project", "If the upstream model is unavailable, the worker retries with backoff and keeps the job queued."),
+        # labels that are layout, programs merely named, "to the model" as a destination
+        ("cv", "AI: prompt engineering, LLM evaluation, RAG; best paper award 2022."),
+        ("cv", "Teaching assistant: marked 80 exams a term against the department's rubric."),
+        ("cv", "Designed a test suite for LLM answers: the model must return a score in valid JSON."),
+        ("project", "Reviewer: a colleague re-rated 30 CVs by hand to check the rubric's consistency."),
+        ("project", "The pipeline passes each CV to the LLM and asks it to rate every parameter from 1 to 5."),
     ],
 )
 def test_ordinary_sentences_are_not_flagged(stage: str, sentence: str) -> None:
