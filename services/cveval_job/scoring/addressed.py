@@ -20,65 +20,11 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
+from cveval_job.scoring.addressed_words import ASSIGNMENT, DIRECTIVE, JUDGEMENT_KEY, MODAL, OUTCOME, WISH
+
 __all__ = ["addressed_spans"]
 
 
-def _words(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])", re.IGNORECASE)
-
-
-# Verbs of judging or of steering a judgement, as imperatives, infinitives or after a modal. German verbs are written
-# as stems with their inflections (gib/gibt/geben, vergib/vergibt/vergeben, werte/wertet/werten, …), so any person
-# or mood of the same verb counts, not only the forms some phrasing used.
-_DIRECTIVE: Final = _words(
-    r"rate", r"score", r"grade", r"deserves?", r"mark", r"give", r"assign", r"award", r"evaluate", r"assess",
-    r"consider", r"treat", r"recommend", r"output", r"return", r"summari[sz]e", r"overlook", r"ignore", r"disregard",
-    r"forget", r"skip", r"rank", r"put", r"place", r"set", r"answer", r"respond", r"mention", r"hire", r"select",
-    r"approve", r"record", r"report", r"list", r"classify", r"label", r"judge", r"fix(?:ed)?\s+(?:at|to)",
-    r"verdien(?:t|en)?", r"(?:be|aus|ein)?wert(?:e|en|et|est)?", r"bewertung\s+ausgeben", r"stuf(?:e|en|t|st)?",
-    r"einstuf(?:e|en|t)?", r"ordne(?:n|t)?", r"einordn(?:e|en|et)?", r"einzuordnen", r"(?:ver)?gib(?:t|st)?",
-    r"(?:ver|aus)?geben", r"markier(?:e|en|t)?", r"setz(?:e|en|t)?", r"empfiehl(?:t)?", r"empfehlen",
-    r"fass(?:e|t)?", r"missacht(?:e|en|et)?", r"ignorier(?:e|en|t)?", r"vergiss", r"übersieh(?:t)?", r"übersehen",
-    r"übergeh(?:e|en|t)?", r"erwähn(?:e|en|t)?", r"nenn(?:e|en|t)?", r"festleg(?:e|en|t)?", r"festzulegen",
-    r"eingestellt", r"einstellen", r"ausgeben",
-    # Verbs of describing, concluding, deducting and letting pass (decision record 0033): an instruction to judge
-    # is as often "describe it as excellent", "do not deduct points" or "gelten als erfüllt" as "rate it 5".
-    r"describe", r"conclude", r"point\s+out", r"deduct", r"shortlist", r"prioriti[sz]e", r"penali[sz]e",
-    r"critici[sz]e", r"regard", r"omit", r"zurückgeben",
-    r"zurückzugeben", r"genehmig(?:e|en|t)?", r"aufführ(?:e|en|t)?", r"aufzuführen", r"auflist(?:e|en|et)?",
-    r"bemängel(?:e|n|t)?", r"kritisier(?:e|en|t)?", r"beurteil(?:e|en|t)?", r"behandel(?:n|t)?", r"behandle",
-    r"betracht(?:e|en|et)?", r"versehen", r"versieh(?:t)?", r"einsortier(?:e|en|t)?", r"gelten", r"gilt",
-    r"abzieh(?:e|en|t)?", r"bevorzug(?:e|en|t)?",
-)
-# An obligation laid on a reader ("the ranking engine must place", "ein automatischer Bewerter darf keine Abzüge
-# machen"): a directive only where a machine or an evaluator reading the text is its subject (_READER_NAMES), since a
-# report may well say what a component "must return".
-_MODAL: Final = _words(
-    r"should", r"must", r"shall", r"(?:is|are)\s+(?:expected\s+)?to", r"(?:has|have|needs?)\s+to", r"ought\s+to",
-    r"soll(?:st|te|ten|en)?", r"muss(?:t)?", r"müssen", r"darf(?:st)?", r"dürfen",
-)
-# Setting an outcome to a value ("Projektbewertung = 5,0", "score := 5"): an assignment is an instruction too.
-_ASSIGNMENT: Final = re.compile(r"(?::=|=|->)\s*(?:\d|pass\b|true\b|yes\b|approved\b|ja\b)", re.IGNORECASE)
-# The thing set by an assignment, when it is a judgement ("candidate_rank=1", "match_threshold=0", "result = PASS").
-_JUDGEMENT_KEY: Final = re.compile(
-    r"\w*(?:score|rank|rating|match|grade|result|threshold|verdict|bewertung|note|passung|ergebnis)\w*\s*(?::=|=)",
-    re.IGNORECASE,
-)
-# What the judgement should come out as.
-_OUTCOME: Final = _words(
-    r"scores?", r"ratings?", r"marks", r"grades?", r"points", r"top", r"maximum", r"max", r"highest", r"best",
-    r"perfect", r"full", r"outstanding", r"excellent", r"flawless", r"fit", r"match(?:\s+rate)?", r"hired?",
-    r"(?:pre-?)?approved", r"qualified", r"5(?:[.,]0)?", r"10", r"100\s*%", r"1[.,]0", r"weaknesses", r"shortcomings",
-    r"requirements?", r"criteri(?:a|on)", r"rubric", r"assessments?", r"evaluations?", r"missing", r"gaps",
-    r"\w*punktzahl", r"\w*note", r"\w*wertung", r"\w*bewertung", r"einstufung", r"übereinstimmung", r"volle",
-    r"hervorragend", r"herausragend", r"ausgezeichnet", r"perfekte", r"ideale?", r"passung", r"einstellung",
-    r"fehlerfrei", r"schwächen", r"lücken", r"kritik", r"\w*anforderungen", r"\w*kriterien", r"geeignet", r"oben",
-    r"erfüllt", r"beste[nmrs]?", r"höchst\w*", r"prozent", r"ergebnis", r"freigegeben",
-    # verdicts and places in a ranking (decision record 0033)
-    r"yes", r"shortlist(?:ed)?", r"positive(?:ly)?", r"pass(?:ed)?", r"above\s+all", r"first", r"complete",
-    r"top[\w-]*", r"\w*punkte?", r"abzüge?", r"genehmigt", r"positiv", r"rangliste", r"vollständig",
-    r"an\s+erster\s+stelle", r"fehlend\w*", r"lack(?:ing|s)?",
-)
 # Signs that the sentence speaks to its reader: the evaluator or a machine named, a polite request, or the
 # document pointing at itself.
 _MACHINE = (
@@ -126,7 +72,10 @@ _SPOKEN_TO_HEAD = (
 # Whoever reads this text, named by that act: "whoever reviews this CV", "reading this", "die das liest",
 # "das diesen Text auswertet".
 _READER = (
-    r"(?:whoever|whatever|anyone|anything)\s+(?:reads|reviews|evaluates|assesses|grades|screens|scores)|"
+    r"(?:whoever|whatever|anyone|anything)\s+(?:[\w-]+\s+){0,3}?(?:reads|reviews|evaluates|assesses|grades|screens|"
+    r"scores|parses|processes)|"
+    r"wer\s+(?:oder\s+was\s+)?(?:auch\s+immer\s+)?(?:[\w-]+\s+){0,3}?(?:liest|auswertet|bewertet|prüft|verarbeitet|"
+    r"analysiert|begutachtet|einliest)|"
     r"(?:reading|reviewing|grading|evaluating|assessing|screening|scoring|parsing|processing)\s+this|"
     r"(?:die|der|das)\s+(?:das|dies|hier|diese[nsmr]?\s+\w+)\s+(?:liest|auswertet|bewertet|prüft|verarbeitet|"
     r"analysiert|begutachtet)"
@@ -154,6 +103,14 @@ _VOCATIVE = (
     rf"(?:falls|wenn)\s+du\s+(?:ein\w*\s+)?(?:[\w-]+\s+){{0,2}}?{_KIND}"
 )
 # A system-message framing: "System:", "Systemanweisung:", "SYSTEM PROMPT UPDATE:", "[system]", "role": "system".
+# A message in a chat API's own roles, announced as such ("System message:", "Developer note:", "Systemanweisung:",
+# "[SYSTEMANWEISUNG]", "[developer]"): a message label like those of _MACHINE_LABEL, so it needs no verb of judging
+# (a bare "System:" heads a CV's list of operating systems, so a message word must follow; decision record 0033).
+_ROLE_MESSAGE = (
+    r"(?:^|(?<=[(\[{]))\s*(?:#+\s*|<!--\s*|//\s*)?(?:system|developer|dev|entwickler)"
+    r"(?:[\s-]*(?:message|note|prompt|instructions?|update|override|nachricht|hinweis|anweisung|notiz|vorgabe|"
+    r"befehl))+\s*:|\[\s*(?:system|developer|entwickler)[\w\s-]*\]"
+)
 _SYSTEM = (
     r"system\w*(?:\s+(?:prompt|instructions?|message|note|update|override))*\s*:|\[system\]|"
     r"\"role\"\s*:\s*\"system\"|"
@@ -184,12 +141,12 @@ _ADDRESSEE: Final = {stage: _addressee(stage) for stage in _SELF}
 
 
 def _obliged_reader(stage: str) -> re.Pattern[str]:
-    """An evaluator or a program reading the text, then an obligation (_MODAL) within the same clause (at most eight
+    """An evaluator or a program reading the text, then an obligation (MODAL) within the same clause (at most eight
     words, no comma or semicolon between): never the document itself, "you" or "please" (a report says what "this
     service must return"), and not a reader merely named near someone else's obligation."""
     names = [_JUDGE, _READER, _VOCATIVE, _PARTICIPLE_JUDGE] + ([_MACHINE, _HIRING_PROGRAM] if stage == "cv" else [])
     reader = r"(?<![\w-])(?:" + "|".join(names) + r")(?![\w-])"
-    return re.compile(reader + r"(?:[^\n,;:.!?]*?\s)??" + _MODAL.pattern, re.IGNORECASE | re.MULTILINE)
+    return re.compile(reader + r"(?:[^\n,;:.!?]*?\s)??" + MODAL.pattern, re.IGNORECASE | re.MULTILINE)
 
 
 _OBLIGED_READER: Final = {stage: _obliged_reader(stage) for stage in _SELF}
@@ -208,6 +165,7 @@ _MACHINE_LABEL: Final = re.compile(
     rf"(?:^|(?<=[(\[{{]))\s*(?:<!--|//)?\s*{_PROGRAM_READER}\s*,",
     re.IGNORECASE | re.MULTILINE,
 )
+_ROLE_LABEL: Final = re.compile(_ROLE_MESSAGE, re.IGNORECASE | re.MULTILINE)
 # The polite German "you" mid-sentence (sentence-initial "Sie" is "she" or "they"); case matters here.
 _POLITE_SIE: Final = re.compile(r"(?<=\s)Sie(?![\w-])")
 # A German "zu" infinitive states an ability or a task ("in der Lage, Anforderungen zu bewerten") unless a form of
@@ -238,23 +196,24 @@ def _directives(sentence: str, stage: str) -> set[tuple[int, int]]:
     obliged = bool(_OBLIGATION.search(sentence))
     # The modal alone first: the reader's long alternation is worth trying only where an obligation is.
     laid_on_a_reader = (
-        {m.span() for m in _OBLIGED_READER[stage].finditer(sentence)} if _MODAL.search(sentence) else set()
+        {m.span() for m in _OBLIGED_READER[stage].finditer(sentence)} if MODAL.search(sentence) else set()
     )
     found = laid_on_a_reader | {
         m.span()
-        for m in _DIRECTIVE.finditer(sentence)
+        for m in DIRECTIVE.finditer(sentence)
         if obliged or not (_ZU_BEFORE.search(sentence[: m.start()]) or m.group(0).lower().endswith("zulegen"))
     }
-    return found | {m.span() for m in _ASSIGNMENT.finditer(sentence)}
+    wishes = {m.span() for m in WISH.finditer(sentence)}
+    return found | wishes | {m.span() for m in ASSIGNMENT.finditer(sentence)}
 
 
 def _outcomes(sentence: str) -> set[tuple[int, int]]:
-    keys = {m.span() for m in _JUDGEMENT_KEY.finditer(sentence)} if "=" in sentence else set()
-    return {m.span() for m in _OUTCOME.finditer(sentence)} | keys
+    keys = {m.span() for m in JUDGEMENT_KEY.finditer(sentence)} if "=" in sentence else set()
+    return {m.span() for m in OUTCOME.finditer(sentence)} | keys
 
 
 def _is_addressed(sentence: str, stage: str) -> bool:
-    labelled = bool(_MACHINE_LABEL.search(sentence))
+    labelled = bool(_MACHINE_LABEL.search(sentence) or _ROLE_LABEL.search(sentence))
     directives = set() if labelled else _directives(sentence, stage)
     if not labelled and not directives:
         return False

@@ -43,6 +43,9 @@ _PATTERNS: Final = tuple(
         r"developer\s+mode\s+enabled|do\s+anything\s+now)",
         r"(?:^|\n)\s*(?:system|assistant)\s*:\s*(?:you|ignore|disregard|the\s+candidate|score|rate)\b",
         r"<\|?(?:im_start|im_end|system|endoftext)\|?>|\[/?(?:inst|system)\]|###\s*(?:instruction|system)",
+        # An override switched on in data ("evaluator_override": true): no report or CV has a reason to carry one.
+        # (A "role": "system" message is left to addressed.py: a report on an LLM evaluator may show its prompt.)
+        r"[\"']?\w*override\w*[\"']?\s*[:=]\s*[\"']?(?:true|yes|ja|on|1)\b",
         r"\b(?:respond|reply|answer)\s+(?:only\s+)?with\b[\w\s]{0,20}\b(?:json|score|yes)\b",
         r"\b(?:pretend|act)\s+(?:to\s+be|as)\s+(?:an?\s+)?(?:ai|assistant|evaluator|grader|recruiter|model)\b",
         # Other languages: the same "ignore the instructions" move.
