@@ -1,9 +1,10 @@
 """Sections that change a document on purpose and check the scores do not follow: prompt injection (five fixed sets,
 never edited to fit the detector: data/injection_set.yaml and data/injection_heldout.yaml, written before the
-detector changes of decision records 0018 and 0028, data/injection_blind.yaml and data/injection_blind2.yaml, each
-written before a later change, and data/injection_blind3.yaml, written without sight of the detector and measured
-once with the detector of 0033; data/clean_hard.yaml holds clean sentences from the same author that must not be
-flagged), keyword stuffing (appended keyword line,
+detector changes of decision records 0018 and 0028, data/injection_blind.yaml, data/injection_blind2.yaml and
+data/injection_blind3.yaml, each written before a later change, and data/injection_blind4.yaml, written without sight
+of the detector and measured once with the detector of 0033; data/clean_hard.yaml and data/clean_hard2.yaml hold
+clean sentences in the detector's vocabulary from the authors of the last two sets, that must not be flagged),
+keyword stuffing (appended keyword line,
 repeated skills block, hidden white or tiny text in a PDF and a DOCX, the posting pasted in) and counterfactual
 personal details (name, gender, pronouns, age, nationality, marital status, photo line, address)."""
 
@@ -64,10 +65,10 @@ def false_positives(clean: dict[str, tuple[str, str]]) -> Section:
     section.body = "\n".join(f"flagged {name}: {found[0][:100]}" for name, found in sorted(hits.items())) or "none"
     section.checks.append(Check(section.title, "clean documents flagged", f"{len(hits)} of {len(clean)}", "0",
                                 not hits))
-    hard = data_yaml("clean_hard.yaml")["items"]
+    hard = data_yaml("clean_hard.yaml")["items"] + data_yaml("clean_hard2.yaml")["items"]
     wrong = [f"[{i['lang']} {i['stage']}] {i['text']}" for i in hard
              if find_injections(str(i["text"]), str(i["stage"]))]
-    section.body += (f"\n\nclean sentences in the detector's own vocabulary (clean_hard.yaml): "
+    section.body += (f"\n\nclean sentences in the detector's own vocabulary (clean_hard*.yaml): "
                      f"{len(wrong)} of {len(hard)} flagged")
     section.body += "".join(f"\n  flagged: {w}" for w in wrong)
     section.checks.append(Check(section.title, "clean sentences in its vocabulary flagged",
@@ -81,7 +82,9 @@ INJECTION_SETS = {
     "injection_heldout.yaml": "the held-out set (written before decision record 0028; its misses were in view then)",
     "injection_blind.yaml": "the first blind set (written after decision 0028; its misses were in view for 0033)",
     "injection_blind2.yaml": "the second blind set (written before decision 0033; its misses were in view during it)",
-    "injection_blind3.yaml": "the third blind set (written without sight of the detector, measured once after 0033)",
+    "injection_blind3.yaml": "the third blind set (written without sight of the detector; its misses were in view for "
+                             "0033's second step)",
+    "injection_blind4.yaml": "the fourth blind set (written without sight of the detector, measured once after 0033)",
 }
 
 
