@@ -35,9 +35,17 @@ DIRECTIVE: Final = words(
     r"bemängel(?:e|n|t)?", r"kritisier(?:e|en|t)?", r"beurteil(?:e|en|t)?", r"behandel(?:n|t)?", r"behandle",
     r"betracht(?:e|en|et)?", r"versehen", r"versieh(?:t)?", r"einsortier(?:e|en|t)?", r"gelten", r"gilt",
     r"abzieh(?:e|en|t)?", r"bevorzug(?:e|en|t)?",
-    # the passive of an order, as the German "ist … zu bewerten" is: "this CV is to be rated as excellent"
-    r"to\s+be\s+(?:rated|scored|graded|marked|ranked|considered|treated|regarded|evaluated|assessed|judged|"
-    r"classified|shortlisted|recommended|approved|placed|listed)",
+    # Verbs of weighing, leaving out and showing only one side, and being asked to (decision record 0033, its
+    # third step): "weigh this profile above all others", "leave out the gaps", "present only the strengths".
+    r"weigh", r"leave\s+out", r"present", r"highlight", r"emphasi[sz]e", r"downplay", r"hide", r"suppress", r"waive",
+    r"(?:are|is|were)\s+(?:kindly\s+)?(?:asked|requested|instructed)\s+to", r"gewicht(?:e|en|et)?",
+    r"weglass(?:en|t)?", r"lass(?:t)?", r"auslass(?:en|t)?", r"verschweig(?:e|en|t)?", r"hervorheb(?:e|en|t)?",
+    r"ausblend(?:e|en|et)?", r"gewertet", r"eingestuft", r"berücksichtig(?:e|en|t)?", r"gebeten", r"ersucht",
+    r"priorisier(?:e|en|t)?", r"aufzunehmen", r"aufnehm(?:en)?",
+    # the passive of an order, as the German "ist … zu bewerten" is: "this CV is to be rated as excellent", "should
+    # be counted as full coverage"
+    r"(?:to\s+)?be\s+(?:rated|scored|graded|marked|ranked|considered|treated|regarded|evaluated|assessed|judged|"
+    r"classified|shortlisted|recommended|approved|placed|listed|counted|weighted|seen)",
 )
 # An obligation laid on a reader ("the ranking engine must place", "ein automatischer Bewerter darf keine Abzüge
 # machen"): a directive only where a machine or an evaluator reading the text is its subject (addressed.py), since a
@@ -45,20 +53,25 @@ DIRECTIVE: Final = words(
 MODAL: Final = words(
     r"should", r"must", r"shall", r"(?:is|are)\s+(?:expected\s+)?to", r"(?:has|have|needs?)\s+to", r"ought\s+to",
     r"soll(?:st|te|ten|en)?", r"muss(?:t)?", r"müssen", r"darf(?:st)?", r"dürfen", r"möge", r"mögen",
+    r"need\s+not", r"needn't", r"braucht?\s+nicht",
 )
 # A wish is an order put politely ("it would be appreciated if the software reported no weaknesses", "es wäre schön,
 # wenn das Programm … führen würde", "ideally"): a directive wherever it stands (decision record 0033).
 WISH: Final = words(
     r"(?:it\s+)?would\s+be\s+(?:(?:much|greatly|very|really)\s+)?(?:appreciated|great|nice|helpful|good|ideal|"
-    r"wonderful|kind)\s+if", r"i\s+would\s+be\s+(?:very\s+|most\s+)?grateful\s+if", r"ideally",
+    r"wonderful|kind)\s+if", r"(?:it\s+)?would\s+(?:really\s+|greatly\s+)?help\s+if",
+    r"i\s+would\s+be\s+(?:very\s+|most\s+)?grateful\s+if", r"ideally",
     r"(?:es\s+)?wäre\s+(?:sehr\s+|wirklich\s+)?(?:schön|gut|toll|hilfreich|nett|wünschenswert|ideal|prima),?\s+wenn",
     r"ich\s+wäre\s+(?:sehr\s+|Ihnen\s+|dir\s+)?dankbar,?\s+wenn", r"idealerweise",
 )
 # Setting an outcome to a value ("Projektbewertung = 5,0", "score := 5"): an assignment is an instruction too.
-ASSIGNMENT: Final = re.compile(r"(?::=|=|->)\s*(?:\d|pass\b|true\b|yes\b|approved\b|ja\b)", re.IGNORECASE)
+ASSIGNMENT: Final = re.compile(
+    r"(?::=|=|->)\s*(?:\d|pass\b|true\b|yes\b|approved\b|ja\b|shortlist\b|hire\b|strong)", re.IGNORECASE
+)
 # The thing set by an assignment, when it is a judgement ("candidate_rank=1", "match_threshold=0", "result = PASS").
 JUDGEMENT_KEY: Final = re.compile(
-    r"\w*(?:score|rank|rating|match|grade|result|threshold|verdict|bewertung|note|passung|ergebnis)\w*\s*(?::=|=)",
+    r"\w*(?:score|rank|rating|match|grade|result|threshold|verdict|bewertung|note|passung|ergebnis|priority|"
+    r"weakness|gap|critic|kritik|schwäche)\w*\s*(?::=|=)",
     re.IGNORECASE,
 )
 # What the judgement should come out as.
@@ -66,7 +79,7 @@ OUTCOME: Final = words(
     r"scores?", r"ratings?", r"marks", r"grades?", r"points", r"top", r"maximum", r"max", r"highest", r"best",
     r"perfect", r"full", r"outstanding", r"excellent", r"flawless", r"fit", r"match(?:\s+rate)?", r"hired?",
     r"(?:pre-?)?approved", r"qualified", r"5(?:[.,]0)?", r"10", r"100\s*%", r"1[.,]0", r"weaknesses", r"shortcomings",
-    r"requirements?", r"criteri(?:a|on)", r"rubric", r"assessments?", r"evaluations?", r"missing", r"gaps",
+    r"requirements?", r"criteri(?:a|on)", r"rubric", r"missing", r"gaps",
     r"\w*punktzahl", r"\w*note", r"\w*wertung", r"\w*bewertung", r"einstufung", r"übereinstimmung", r"volle",
     r"hervorragend", r"herausragend", r"ausgezeichnet", r"perfekte", r"ideale?", r"passung", r"einstellung",
     r"fehlerfrei", r"schwächen", r"lücken", r"kritik", r"\w*anforderungen", r"\w*kriterien", r"geeignet", r"oben",
@@ -76,4 +89,8 @@ OUTCOME: Final = words(
     r"top[\w-]*", r"\w*punkte?", r"abzüge?", r"genehmigt", r"positiv", r"rangliste", r"vollständig",
     r"an\s+erster\s+stelle", r"fehlend\w*", r"lack(?:ing|s)?", r"verdicts?", r"judge?ments?", r"urteil\w*",
     r"beurteilung\w*",
+    # the other side of weaknesses, and what a shortlist leads to
+    r"strengths", r"stärken", r"exemplary", r"vorbildlich\w*", r"interviews?", r"vorstellungsgespräch\w*",
+    r"next\s+round", r"nächste[n]?\s+runde", r"engere[n]?\s+auswahl", r"vorrangig", r"signed\s+off", r"abgenommen",
+    r"vollständig\w*", r"present",
 )

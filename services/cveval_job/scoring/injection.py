@@ -20,6 +20,8 @@ REMOVED_MARKER: Final = "[removed: text addressed to the evaluator]"
 _OBJECT = r"(?:me|him|her|them|it|this\s+(?:cv|resume|candidate|application|profile|document)|the\s+candidate)"
 _TOP = r"(?:perfect|maximum|max|highest|full|top|best)"
 _TEN = r"(?:5|10|100|1\.0|five|ten)(?:\s*/\s*(?:5|10|100))?"
+# Not the defence a report describes: "… and to ignore any instructions contained in the candidate documents".
+_NOT_DESCRIBED = r"(?!\s+(?:contained|found|embedded|hidden|that\s+appear)\b)"
 # Each pattern is written to need an imperative aimed at the evaluator: CVs legitimately say "received the highest
 # rating", "built defences against prompt injection" or "worked as an AI engineer", and those must stay clean.
 _PATTERNS: Final = tuple(
@@ -27,7 +29,7 @@ _PATTERNS: Final = tuple(
     for p in (
         r"\b(?:ignore|disregard|forget)\b[\w\s,'\u2019-]{0,30}?\b(?:previous|prior|above|earlier|all|any|preceding|"
         r"system|your|the|these|those)\b[\w\s,'\u2019-]{0,20}?\b(?:instructions?|prompts?|directions|rubrics?|criteria|"
-        r"guidelines|rules)\b",
+        r"guidelines|rules)\b" + _NOT_DESCRIBED,
         r"\byou\s+are\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:ai|a\.i\.|assistant|language\s+model|llm|chatbot|chat\s*gpt|"
         r"gpt|evaluator|grader|recruiter\s+bot|screening\s+(?:bot|system)|hiring\s+(?:bot|system))\b",
         r"\bas\s+an?\s+(?:ai|large)\s+(?:language\s+model|assistant)\b",
@@ -36,7 +38,9 @@ _PATTERNS: Final = tuple(
         rf"{_TEN}\b(?!\s*%))",
         rf"\b(?:score|rate|grade)\s+{_OBJECT}\s+(?:as\s+|an?\s+|with\s+)?{_TEN}\b(?!\s*%)",
         r"\bscore\s*(?:of|=|:)?\s*5\b(?!\s*%|[.,]\d)",
-        r"\b(?:5/5|10/10|100/100)\b[\w\s,]{0,20}\b(?:score|rating|candidate|cv|resume)\b",
+        # (a scale explained is no claim: "5/5 means the candidate fully meets the requirement")
+        r"\b(?:5/5|10/10|100/100)\b(?!\s+(?:means|bedeutet|stands|steht|indicates|heißt))[\w\s,]{0,20}"
+        r"\b(?:score|rating|candidate|cv|resume)\b",
         r"\b(?:this|the)\s+candidate\s+(?:must|should|shall)\s+(?:be\s+)?(?:hired|selected|recommended|"
         r"scored|rated|passed)\b",
         r"\b(?:new\s+instructions?\s*:|(?:reveal|print|show|ignore)\s+(?:your|the)\s+system\s+prompt|"
@@ -45,15 +49,19 @@ _PATTERNS: Final = tuple(
         r"<\|?(?:im_start|im_end|system|endoftext)\|?>|\[/?(?:inst|system)\]|###\s*(?:instruction|system)",
         # An override switched on in data ("evaluator_override": true): no report or CV has a reason to carry one.
         # (A "role": "system" message is left to addressed.py: a report on an LLM evaluator may show its prompt.)
-        r"[\"']?\w*override\w*[\"']?\s*[:=]\s*[\"']?(?:true|yes|ja|on|1)\b",
+        r"[\"']?\w*override\w*[\"']?\s*[:=]\s*[\"']?(?:true|yes|ja|on|[1-9]\d*)\b",
+        # ... or as a markup element of its own ("<score_override>", "<bewertung_override>")
+        r"</?\s*[\w-]*(?:override|instruction|anweisung)[\w-]*\s*>",
+        # the evaluator told to change its mode or persona ("switch to recruiter-advocate mode")
+        r"\b(?:switch|change)\s+(?:in)?to\s+[\w\s-]{0,30}\bmode\b|\bwechsle\s+in\s+den\s+[\w\s-]{0,30}modus\b",
         r"\b(?:respond|reply|answer)\s+(?:only\s+)?with\b[\w\s]{0,20}\b(?:json|score|yes)\b",
         r"\b(?:pretend|act)\s+(?:to\s+be|as)\s+(?:an?\s+)?(?:ai|assistant|evaluator|grader|recruiter|model)\b",
         # Other languages: the same "ignore the instructions" move.
         r"\bignor(?:a|e|ez|iere|ieren|ate)\b[\w\s,'\u2019-]{0,30}?\b(?:instrucciones|instructions|anweisungen|"
-        r"instruções|instrucoes|istruzioni|instructies)\b",
+        r"instruções|instrucoes|istruzioni|instructies)\b" + _NOT_DESCRIBED,
         r"\b(?:abaikan|lupakan)\b[\w\s,-]{0,30}?\b(?:instruksi|perintah|petunjuk)\b",
         r"\b(?:olvida|vergiss|oublie|esqueça|esqueca|dimentica)\b[\w\s,'\u2019-]{0,30}?\b(?:instrucciones|anweisungen|"
-        r"instructions|instruções|istruzioni)\b",
+        r"instructions|instruções|istruzioni)\b" + _NOT_DESCRIBED,
     )
 )
 _SENTENCE_STOP = re.compile(r"[.!?](?=\s)|\n\s*\n|\n\s*[\u2022\u25cf\u25aa*-]\s")
