@@ -1,9 +1,9 @@
 """Sections that change a document on purpose and check the scores do not follow: prompt injection (five fixed sets,
 never edited to fit the detector: data/injection_set.yaml and data/injection_heldout.yaml, written before the
-detector changes of decision records 0018 and 0028, data/injection_blind.yaml, data/injection_blind2.yaml and
-data/injection_blind3.yaml, each written before a later change, and data/injection_blind4.yaml, written without sight
-of the detector and measured once with the detector of 0033; data/clean_hard.yaml and data/clean_hard2.yaml hold
-clean sentences in the detector's vocabulary from the authors of the last two sets, that must not be flagged),
+detector changes of decision records 0018 and 0028, data/injection_blind.yaml to data/injection_blind4.yaml, each
+written before a later change, and data/injection_blind5.yaml, written without sight of the detector and measured
+once with the detector of 0033; data/clean_hard*.yaml hold clean sentences in the detector's vocabulary from the
+authors of the last three sets, that must not be flagged),
 keyword stuffing (appended keyword line,
 repeated skills block, hidden white or tiny text in a PDF and a DOCX, the posting pasted in) and counterfactual
 personal details (name, gender, pronouns, age, nationality, marital status, photo line, address)."""
@@ -65,7 +65,7 @@ def false_positives(clean: dict[str, tuple[str, str]]) -> Section:
     section.body = "\n".join(f"flagged {name}: {found[0][:100]}" for name, found in sorted(hits.items())) or "none"
     section.checks.append(Check(section.title, "clean documents flagged", f"{len(hits)} of {len(clean)}", "0",
                                 not hits))
-    hard = data_yaml("clean_hard.yaml")["items"] + data_yaml("clean_hard2.yaml")["items"]
+    hard = [item for name in CLEAN_SETS for item in data_yaml(name)["items"]]
     wrong = [f"[{i['lang']} {i['stage']}] {i['text']}" for i in hard
              if find_injections(str(i["text"]), str(i["stage"]))]
     section.body += (f"\n\nclean sentences in the detector's own vocabulary (clean_hard*.yaml): "
@@ -76,6 +76,7 @@ def false_positives(clean: dict[str, tuple[str, str]]) -> Section:
     return section
 
 
+CLEAN_SETS = ("clean_hard.yaml", "clean_hard2.yaml", "clean_hard3.yaml")
 # file → what the set is, for the section title
 INJECTION_SETS = {
     "injection_set.yaml": "the fixed set (written before decision record 0018)",
@@ -84,7 +85,9 @@ INJECTION_SETS = {
     "injection_blind2.yaml": "the second blind set (written before decision 0033; its misses were in view during it)",
     "injection_blind3.yaml": "the third blind set (written without sight of the detector; its misses were in view for "
                              "0033's second step)",
-    "injection_blind4.yaml": "the fourth blind set (written without sight of the detector, measured once after 0033)",
+    "injection_blind4.yaml": "the fourth blind set (written without sight of the detector; its misses were in view for "
+                             "0033's third step)",
+    "injection_blind5.yaml": "the fifth blind set (written without sight of the detector, measured once after 0033)",
 }
 
 
