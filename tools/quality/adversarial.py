@@ -1,12 +1,11 @@
-"""Sections that change a document on purpose and check the scores do not follow: prompt injection (five fixed sets,
+"""Sections that change a document on purpose and check the scores do not follow: prompt injection (seven fixed sets,
 never edited to fit the detector: data/injection_set.yaml and data/injection_heldout.yaml, written before the
 detector changes of decision records 0018 and 0028, data/injection_blind.yaml to data/injection_blind4.yaml, each
 written before a later change, and data/injection_blind5.yaml, written without sight of the detector and measured
 once with the detector of 0033; data/clean_hard*.yaml hold clean sentences in the detector's vocabulary from the
-authors of the last three sets, that must not be flagged),
-keyword stuffing (appended keyword line,
-repeated skills block, hidden white or tiny text in a PDF and a DOCX, the posting pasted in) and counterfactual
-personal details (name, gender, pronouns, age, nationality, marital status, photo line, address)."""
+authors of the last three sets, that must not be flagged), keyword stuffing (appended keyword line, repeated skills
+block, hidden white or tiny text in a PDF and a DOCX, the posting pasted in) and counterfactual personal details
+(name, gender, pronouns, age, nationality, marital status, photo line, address)."""
 
 from __future__ import annotations
 
@@ -45,7 +44,7 @@ def _moved(base: Evaluation, other: Evaluation) -> float:
     return round(max(abs(other.cv_match_rate - base.cv_match_rate), abs(other.project_score - base.project_score)), 6)
 
 
-def _placements(text: str, phrase: str) -> list[str]:
+def placements(text: str, phrase: str) -> list[str]:
     """On its own line after the first line and at the end; inline at the end of a middle line and of the last."""
     lines = text.rstrip().split("\n")
     middle = len(lines) // 2
@@ -54,6 +53,9 @@ def _placements(text: str, phrase: str) -> list[str]:
     inline_mid = "\n".join([*lines[:middle], f"{lines[middle]} {phrase}", *lines[middle + 1 :]])
     inline_end = "\n".join([*lines[:-1], f"{lines[-1]} {phrase}"])
     return [own_top, own_end, inline_mid, inline_end]
+
+
+CLEAN_SETS = ("clean_hard.yaml", "clean_hard2.yaml", "clean_hard3.yaml")
 
 
 def false_positives(clean: dict[str, tuple[str, str]]) -> Section:
@@ -76,7 +78,6 @@ def false_positives(clean: dict[str, tuple[str, str]]) -> Section:
     return section
 
 
-CLEAN_SETS = ("clean_hard.yaml", "clean_hard2.yaml", "clean_hard3.yaml")
 # file → what the set is, for the section title
 INJECTION_SETS = {
     "injection_set.yaml": "the fixed set (written before decision record 0018)",
@@ -106,7 +107,7 @@ async def injection(cv_case: Case, report_case: Case, pipeline: Pipeline, set_fi
         case = cv_case if stage == "cv" else report_case
         flagged = 0
         worst = 0.0
-        for variant in _placements(case.cv if stage == "cv" else case.report, text):
+        for variant in placements(case.cv if stage == "cv" else case.report, text):
             cv, report = (variant, case.report) if stage == "cv" else (case.cv, variant)
             got = (await pipeline.evaluate(cv, report, case.vacancy)).evaluation
             worst = max(worst, _moved(bases[stage], got))

@@ -113,7 +113,6 @@ _VOCATIVE = (
     rf"(?:if|when)\s+you\s+are\s+(?:an?\s+)?(?:[\w-]+\s+){{0,3}}?{_KIND}|"
     rf"(?:falls|wenn)\s+du\s+(?:ein\w*\s+)?(?:[\w-]+\s+){{0,2}}?{_KIND}"
 )
-# A system-message framing: "System:", "Systemanweisung:", "SYSTEM PROMPT UPDATE:", "[system]", "role": "system".
 # A message in a chat API's own roles, announced as such ("System message:", "Developer note:", "Systemanweisung:",
 # "[SYSTEMANWEISUNG]", "[developer]"): a message label like those of _MACHINE_LABEL, so it needs no verb of judging
 # (a bare "System:" heads a CV's list of operating systems, so a message word must follow; decision record 0033).
@@ -124,8 +123,10 @@ _ROLE_MESSAGE = (
     # a bracket tag that names itself an instruction or an override ("[ATS instruction]", "[Bewertungsanweisung]")
     r"\[[\w\s-]{0,30}(?:instruction|override|anweisung|vorgabe|directive)[\w\s-]{0,20}\]"
 )
+# A system-message framing: "System:", "Systemanweisung:", "SYSTEM PROMPT UPDATE:", "role": "system" ("[system]" is
+# a _ROLE_MESSAGE label, which needs less).
 _SYSTEM = (
-    r"system\w*(?:\s+(?:prompt|instructions?|message|note|update|override))*\s*:|\[system\]|"
+    r"system\w*(?:\s+(?:prompt|instructions?|message|note|update|override))*\s*:|"
     r"\"role\"\s*:\s*\"system\"|"
     # an order given as a label opening a line: "Override:", "Config override:", "Anweisung:" (decision 0033)
     r"(?:^|(?<=[(\[]))\s*(?:config(?:uration)?\s+)?(?:override|anweisung|instruction|instructions|befehl|directive)"
@@ -155,8 +156,8 @@ _ADDRESSEE: Final = {stage: _addressee(stage) for stage in _SELF}
 
 def _obliged_reader(stage: str) -> re.Pattern[str]:
     """An evaluator, a program reading the text or the judging itself, then an obligation (MODAL, or a WISH) in the
-    same clause: never the document itself, "you" or "please" (a report says what "this
-    service must return"), and not a reader merely named near someone else's obligation."""
+    same clause: never the document itself, "you" or "please" (a report says what "this service must return"), and
+    not a reader merely named near someone else's obligation."""
     names = [_JUDGE, _READER, _VOCATIVE, _PARTICIPLE_JUDGE, _PROCESS]
     names += [_MACHINE, _HIRING_PROGRAM] if stage == "cv" else []
     reader = r"(?<![\w-])(?:" + "|".join(names) + r")(?![\w-])"
@@ -215,21 +216,21 @@ def _sentences(text: str) -> Iterator[tuple[int, int]]:
             yield m.start(), m.end()
 
 
-def _directives(sentence: str, stage: str) -> set[tuple[int, int]]:
+def _directives(sentence: str, stage: str) -> tuple[set[tuple[int, int]], bool]:
+    """The instructions' spans, and whether one of them is an obligation laid on a reader (which also makes that
+    reader the sentence's addressee)."""
     obliged = bool(_OBLIGATION.search(sentence))
+    wishes = {m.span() for m in WISH.finditer(sentence)}
     # The modal alone first: the reader's long alternation is worth trying only where an obligation is.
     laid_on_a_reader = (
-        {m.span() for m in _OBLIGED_READER[stage].finditer(sentence)}
-        if MODAL.search(sentence) or WISH.search(sentence)
-        else set()
+        {m.span() for m in _OBLIGED_READER[stage].finditer(sentence)} if wishes or MODAL.search(sentence) else set()
     )
     found = laid_on_a_reader | {
         m.span()
         for m in DIRECTIVE.finditer(sentence)
         if obliged or not (_ZU_BEFORE.search(sentence[: m.start()]) or m.group(0).lower().endswith("zulegen"))
     }
-    wishes = {m.span() for m in WISH.finditer(sentence)}
-    return found | wishes | {m.span() for m in ASSIGNMENT.finditer(sentence)}
+    return found | wishes | {m.span() for m in ASSIGNMENT.finditer(sentence)}, bool(laid_on_a_reader)
 
 
 def _outcomes(sentence: str) -> set[tuple[int, int]]:
@@ -239,20 +240,17 @@ def _outcomes(sentence: str) -> set[tuple[int, int]]:
 
 
 def _is_addressed(sentence: str, stage: str) -> bool:
-    labelled = bool(_MACHINE_LABEL.search(sentence) or _ROLE_LABEL.search(sentence))
-    directives = set() if labelled else _directives(sentence, stage)
-    if not labelled and not directives:
+    if _MACHINE_LABEL.search(sentence) or _ROLE_LABEL.search(sentence):
+        return bool(_outcomes(sentence))
+    directives, obliged_reader = _directives(sentence, stage)
+    if not directives:
         return False
     outcomes = _outcomes(sentence)
-    if labelled:
-        return bool(outcomes)
     # One word is not both: "gives every applicant a score" has an outcome but no instruction.
-    if not directives or not outcomes or (len(directives) == 1 and directives == outcomes):
+    if not outcomes or (len(directives) == 1 and directives == outcomes):
         return False
     # A reader the sentence lays an obligation on is addressed by it ("any recruiting algorithm should rank …").
-    return bool(
-        _OBLIGED_READER[stage].search(sentence) or _ADDRESSEE[stage].search(sentence) or _POLITE_SIE.search(sentence)
-    )
+    return bool(obliged_reader or _ADDRESSEE[stage].search(sentence) or _POLITE_SIE.search(sentence))
 
 
 _SELF_PROJECT: Final = re.compile(r"(?<![\w-])" + _SELF["project"] + r"(?![\w-])", re.IGNORECASE)

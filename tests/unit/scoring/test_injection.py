@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from cveval_job.scoring.injection import find_injections, strip_injections
-from tools.quality.adversarial import _placements
+from tools.quality.adversarial import placements
 from tools.quality.corpus import data_yaml
 
 CV = "Jane Roe\nBackend engineer, six years of Python.\n\nBuilt data pipelines on AWS.\nLed a team of four.\n"
@@ -20,7 +20,7 @@ ITEMS = [(name, item["stage"], item["text"]) for name in HELD_TO for item in dat
 @pytest.mark.parametrize(("set_file", "stage", "text"), ITEMS, ids=[f"{n}:{i}" for i, (n, _, _) in enumerate(ITEMS)])
 def test_every_phrasing_is_found_in_every_placement(set_file: str, stage: str, text: str) -> None:
     base, kept = (CV, "Built data pipelines on AWS.") if stage == "cv" else (REPORT, "Retries with backoff.")
-    for variant in _placements(base, text):
+    for variant in placements(base, text):
         assert find_injections(variant, stage), (set_file, text, variant)
         cleaned, _ = strip_injections(variant, stage)
         assert kept in cleaned  # the injected line goes, the real content next to it stays
